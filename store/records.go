@@ -20,7 +20,7 @@ type Token struct {
 	Hash        string // hex SHA-256 of the secret
 	Scopes      []string
 	Description string
-	ClientID    string     // set for access tokens issued to an OAuth client
+	ClientID    string // set for access tokens issued to an OAuth client
 	CreatedAt   time.Time
 	ExpiresAt   *time.Time // nil: never expires
 }
