@@ -24,6 +24,7 @@ CREATE TABLE scim_users (
   user_name       TEXT   NOT NULL,
   user_name_ci    TEXT   NOT NULL,
   external_id     TEXT,
+  display_name    TEXT,
   display_name_ci TEXT,
   active          BOOLEAN,
   user_uuid_ci    TEXT,

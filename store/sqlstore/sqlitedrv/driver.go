@@ -1,0 +1,41 @@
+// Package sqlitedrv registers the mattn/go-sqlite3 driver under the name
+// DriverName with the SQL functions scimd needs: scim_lower(text), which
+// lower-cases with Go's strings.ToLower so that values lower-cased in Go
+// (the *_ci columns, filter parameters) and in SQL agree on every Unicode
+// letter (SQLite's own lower() only folds ASCII).
+package sqlitedrv
+
+import (
+	"database/sql"
+	"strings"
+	"sync"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// DriverName is the database/sql driver name to open SQLite with.
+const DriverName = "sqlite3_scimd"
+
+var once sync.Once
+
+// Register registers DriverName (idempotent).
+func Register() {
+	once.Do(func() {
+		sql.Register(DriverName, &sqlite3.SQLiteDriver{
+			ConnectHook: func(c *sqlite3.SQLiteConn) error {
+				return c.RegisterFunc("scim_lower", lower, true)
+			},
+		})
+	})
+}
+
+func lower(s any) any {
+	switch v := s.(type) {
+	case string:
+		return strings.ToLower(v)
+	case []byte:
+		return strings.ToLower(string(v))
+	default:
+		return v
+	}
+}
