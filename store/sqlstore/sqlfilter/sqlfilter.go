@@ -1,16 +1,6 @@
-// Package sqlfilter translates parsed SCIM filters
-// (github.com/scim2/filter-parser/v2 AST) and sortBy paths into
-// parameterised SQL for the scimd tables (see
-// store/sqlstore/migrations), for SQLite and PostgreSQL. Attribute names
-// resolve case-insensitively through the schemas registry, which also
-// decides the case rule (caseExact) and the storage location: an indexed
-// column, a side table (user_emails, group_members) or a JSON path into
-// attrs.
 package sqlfilter
 
 import (
-	"errors"
-
 	"github.com/scimd/scimd/schemas"
 )
 
@@ -32,25 +22,38 @@ const (
 	Groups
 )
 
-// Translator turns filters and sort paths into SQL fragments.
+// Translator turns filters and sort paths into SQL fragments. It is
+// stateless and safe for concurrent use.
 type Translator struct {
 	Dialect Dialect
 	Reg     *schemas.Registry
 }
-
-var errTODO = errors.New("sqlfilter: not implemented yet")
 
 // Where translates expr (a filter.Expression; nil means "everything") into
 // a boolean SQL expression over the main table aliased "r", with '?'
 // placeholders and their arguments. tenantID is used by sub-queries on
 // side tables. Errors are *store.QueryError.
 func (t Translator) Where(res Resource, tenantID int64, expr any) (string, []any, error) {
-	return "", nil, errTODO
+	if isNilExpr(expr) {
+		return sqlTrue, nil, nil
+	}
+	b, err := newBuilder(t, res, tenantID, false)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := b.expr(expr, 0); err != nil {
+		return "", nil, err
+	}
+	return b.sb.String(), b.args, nil
 }
 
 // OrderBy returns the ORDER BY list (without the keywords) for sortBy
 // ("" = creation order), always ending with the "r.id" tie-break so that
 // paging is stable. Errors are *store.QueryError with Sort set.
+//
+// The sort key comes first, NULLs (absent values) last in both directions,
+// then r.id in the same direction. Arguments (JSON paths or keys) must
+// follow the WHERE arguments in the final statement.
 func (t Translator) OrderBy(res Resource, sortBy string, descending bool) (string, []any, error) {
-	return "", nil, errTODO
+	return t.orderBy(res, sortBy, descending)
 }

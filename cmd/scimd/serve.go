@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/scimd/scimd/internal/logging"
+	"github.com/scimd/scimd/internal/password"
+	"github.com/scimd/scimd/schemas"
+	"github.com/scimd/scimd/scim"
+	"github.com/scimd/scimd/store/sqlstore"
+)
+
+type serveFlags struct {
+	addr            string
+	baseURL         string
+	bootstrapToken  string
+	adminToken      string
+	maxBody         byteSize
+	tokenCacheTTL   time.Duration
+	shutdownTimeout time.Duration
+}
+
+func newServeCmd(g *globalFlags) *cobra.Command {
+	sf := &serveFlags{maxBody: 2 << 20}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the SCIM server",
+		Long: `Run the SCIM server. On first start it creates tenant "default" and prints
+a bearer token for it once (only its hash is stored).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			log, err := logging.New(cmd.ErrOrStderr(), g.logLevel, g.logFormat)
+			if err != nil {
+				return err
+			}
+			srv, err := openServer(ctx, log, g, sf, cmd.OutOrStdout())
+			if err != nil {
+				return err
+			}
+			return srv.run(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&sf.addr, "addr", ":8080", "listen address (env SCIMD_ADDR)")
+	f.StringVar(&sf.baseURL, "base-url", "", "public base URL used in meta.location, e.g. https://id.example.com (env SCIMD_BASE_URL; default: from the request Host)")
+	f.StringVar(&sf.bootstrapToken, "bootstrap-token", "", "ensure tenant default and a token with exactly this value and every scope (env SCIMD_BOOTSTRAP_TOKEN)")
+	f.StringVar(&sf.adminToken, "admin-token", "", "bearer token guarding /admin/v1; empty disables the admin API (env SCIMD_ADMIN_TOKEN)")
+	f.Var(&sf.maxBody, "max-body", "maximum SCIM JSON request body and Bulk maxPayloadSize, e.g. 2MiB (env SCIMD_MAX_BODY)")
+	f.DurationVar(&sf.tokenCacheTTL, "token-cache-ttl", 5*time.Second, "how long a verified token is cached (env SCIMD_TOKEN_CACHE_TTL)")
+	f.DurationVar(&sf.shutdownTimeout, "shutdown-timeout", 30*time.Second, "grace period for in-flight requests on SIGTERM (env SCIMD_SHUTDOWN_TIMEOUT)")
+	return cmd
+}
+
+// server is the running program: store, API and HTTP listener. Tests start
+// it on 127.0.0.1:0.
+type server struct {
+	log     *slog.Logger
+	store   *sqlstore.Store
+	api     *scim.API
+	http    *http.Server
+	ln      net.Listener
+	timeout time.Duration
+}
+
+func openServer(ctx context.Context, log *slog.Logger, g *globalFlags, sf *serveFlags, stdout io.Writer) (*server, error) {
+	reg, err := schemas.Load(g.schemas)
+	if err != nil {
+		return nil, fmt.Errorf("load schemas: %w", err)
+	}
+	st, err := sqlstore.Open(ctx, sqlstore.Config{DSN: g.database, Registry: reg, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	promReg := prometheus.NewRegistry()
+	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	hasher := password.Hasher{P: password.Default}
+	api, err := scim.New(scim.Config{
+		BaseURL:       sf.baseURL,
+		MaxBodyBytes:  int64(sf.maxBody),
+		AdminToken:    sf.adminToken,
+		TokenCacheTTL: sf.tokenCacheTTL,
+	}, scim.Deps{
+		Store: st, Registry: reg, Logger: log,
+		Metrics: promReg, Gatherer: promReg,
+		HashPassword: hasher.Hash,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := bootstrap(ctx, api.Admin(), sf.bootstrapToken, stdout); err != nil {
+		st.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", sf.addr)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	s := &server{
+		log: log, store: st, api: api, ln: ln, timeout: sf.shutdownTimeout,
+		http: &http.Server{
+			Handler:           api.Handler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "database", st.Dialect())
+	return s, nil
+}
+
+// bootstrap creates tenant "default" on first start and prints its token
+// once; with --bootstrap-token it ensures that exact token exists.
+func bootstrap(ctx context.Context, ad *scim.Admin, token string, stdout io.Writer) error {
+	const name = "default"
+	_, created, err := ad.EnsureTenant(ctx, name)
+	if err != nil {
+		return fmt.Errorf("ensure tenant %s: %w", name, err)
+	}
+	if token != "" {
+		if _, err := ad.EnsureToken(ctx, name, token, scim.AllScopes, "bootstrap token"); err != nil {
+			return fmt.Errorf("bootstrap token: %w", err)
+		}
+		return nil
+	}
+	if !created {
+		return nil
+	}
+	_, secret, err := ad.CreateToken(ctx, name, scim.AllScopes, "created on first start")
+	if err != nil {
+		return fmt.Errorf("create token: %w", err)
+	}
+	fmt.Fprintf(stdout, `Created tenant %q. Its bearer token (shown once; only a hash is stored):
+
+    %s
+
+Example:
+    curl -H "Authorization: Bearer %s" http://localhost:8080/scim/v2/Users
+
+`, name, secret, secret)
+	return nil
+}
+
+// Addr is the address the server listens on.
+func (s *server) Addr() string { return s.ln.Addr().String() }
+
+// run serves until ctx is cancelled, then shuts down gracefully: in-flight
+// requests finish (up to the shutdown timeout) before the store closes.
+func (s *server) run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	select {
+	case err := <-errc:
+		s.store.Close()
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	err := s.http.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	if cerr := s.store.Close(); err == nil {
+		err = cerr
+	}
+	s.log.Info("stopped")
+	return err
+}

@@ -1,0 +1,112 @@
+package scim
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/scimd/scimd/store"
+)
+
+func (a *API) adminRoutes(g *echo.Group) {
+	g.POST("/tenants", a.adminCreateTenant)
+	g.GET("/tenants", a.adminListTenants)
+	g.DELETE("/tenants/:name", a.adminDeleteTenant)
+	g.POST("/tenants/:name/tokens", a.adminCreateToken)
+	g.GET("/tenants/:name/tokens", a.adminListTokens)
+	g.DELETE("/tenants/:name/tokens/:id", a.adminDeleteToken)
+}
+
+type tenantJSON struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+func tenantOut(t store.Tenant) tenantJSON {
+	return tenantJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt.UTC()}
+}
+
+func decodeJSON(c echo.Context, v any) error {
+	if err := json.Unmarshal(body(c), v); err != nil {
+		return badRequest("invalidSyntax", "request body is not valid JSON: %v", err)
+	}
+	return nil
+}
+
+func (a *API) adminCreateTenant(c echo.Context) error {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	t, err := a.admin.CreateTenant(c.Request().Context(), in.Name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, tenantOut(t))
+}
+
+func (a *API) adminListTenants(c echo.Context) error {
+	ts, err := a.store.ListTenants(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := make([]tenantJSON, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, tenantOut(t))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"tenants": out})
+}
+
+func (a *API) adminDeleteTenant(c echo.Context) error {
+	if err := a.admin.DeleteTenant(c.Request().Context(), c.Param("name")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (a *API) adminCreateToken(c echo.Context) error {
+	var in struct {
+		Scopes      []string `json:"scopes"`
+		Description string   `json:"description"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	id, secret, err := a.admin.CreateToken(c.Request().Context(), c.Param("name"), in.Scopes, in.Description)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"id": id, "token": secret, "scopes": in.Scopes})
+}
+
+func (a *API) adminListTokens(c echo.Context) error {
+	ts, err := a.admin.ListTokens(c.Request().Context(), c.Param("name"))
+	if err != nil {
+		return err
+	}
+	type tokenJSON struct {
+		ID          string     `json:"id"`
+		Scopes      []string   `json:"scopes"`
+		Description string     `json:"description,omitempty"`
+		ClientID    string     `json:"clientId,omitempty"`
+		CreatedAt   time.Time  `json:"createdAt"`
+		ExpiresAt   *time.Time `json:"expiresAt,omitempty"`
+	}
+	out := make([]tokenJSON, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, tokenJSON{ID: t.ID, Scopes: t.Scopes, Description: t.Description, ClientID: t.ClientID, CreatedAt: t.CreatedAt.UTC(), ExpiresAt: t.ExpiresAt})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"tokens": out})
+}
+
+func (a *API) adminDeleteToken(c echo.Context) error {
+	if err := a.admin.DeleteToken(c.Request().Context(), c.Param("name"), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

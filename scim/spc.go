@@ -1,0 +1,46 @@
+package scim
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// serviceProviderConfig advertises what scimd supports (RFC 7643 §5).
+// elimity's own endpoint is hard-coded (bulk, sort and etag "false"), so
+// this one is served in front of it.
+func (a *API) serviceProviderConfig(c echo.Context) error {
+	loc := a.baseURL(c.Request()) + "/scim/v2/ServiceProviderConfig"
+	spc := map[string]any{
+		"schemas":          []string{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"},
+		"documentationUri": "https://github.com/scimd/scimd",
+		"patch":            map[string]any{"supported": true},
+		"bulk": map[string]any{
+			"supported":      true,
+			"maxOperations":  a.cfg.BulkMaxOperations,
+			"maxPayloadSize": a.cfg.MaxBodyBytes,
+		},
+		"filter":         map[string]any{"supported": true, "maxResults": a.cfg.MaxResults},
+		"changePassword": map[string]any{"supported": true},
+		"sort":           map[string]any{"supported": true},
+		"etag":           map[string]any{"supported": true},
+		"pagination": map[string]any{
+			"index":                   true,
+			"cursor":                  false,
+			"defaultPaginationMethod": "index",
+			"defaultPageSize":         a.cfg.DefaultCount,
+			"maxPageSize":             a.cfg.MaxResults,
+		},
+		"authenticationSchemes": []map[string]any{{
+			"type":        "oauthbearertoken",
+			"name":        "OAuth Bearer Token",
+			"description": "Authentication with a tenant bearer token (Authorization: Bearer <token>).",
+			"primary":     true,
+		}},
+		"meta": map[string]any{
+			"resourceType": "ServiceProviderConfig",
+			"location":     loc,
+		},
+	}
+	return c.JSON(http.StatusOK, spc)
+}

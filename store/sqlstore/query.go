@@ -1,0 +1,156 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/scimd/scimd/store"
+	"github.com/scimd/scimd/store/sqlstore/sqlfilter"
+)
+
+// tableOf returns the table of a resource.
+func tableOf(res sqlfilter.Resource) string {
+	if res == sqlfilter.Groups {
+		return "scim_groups"
+	}
+	return "scim_users"
+}
+
+// colsOf returns the columns read for a resource.
+func colsOf(res sqlfilter.Resource) string {
+	if res == sqlfilter.Groups {
+		return groupCols
+	}
+	return userCols
+}
+
+// where translates the filter; a nil filter selects everything without
+// the translator.
+func (s *Store) where(res sqlfilter.Resource, tenantID int64, filter any) (string, []any, error) {
+	if filter == nil {
+		return "1=1", nil, nil
+	}
+	w, args, err := s.tr.Where(res, tenantID, filter)
+	if err != nil {
+		return "", nil, fmt.Errorf("filter: %w", err)
+	}
+	return w, args, nil
+}
+
+// orderBy translates the sort; by id needs no translator.
+func (s *Store) orderBy(res sqlfilter.Resource, q store.Query) (string, []any, error) {
+	if q.SortBy == "" {
+		if q.Descending {
+			return "r.id DESC", nil, nil
+		}
+		return "r.id", nil, nil
+	}
+	o, args, err := s.tr.OrderBy(res, q.SortBy, q.Descending)
+	if err != nil {
+		return "", nil, fmt.Errorf("sortBy: %w", err)
+	}
+	return o, args, nil
+}
+
+// pageSQL builds the SELECT of one page (all pages when q.Count < 0).
+func (s *Store) pageSQL(res sqlfilter.Resource, tenantID int64, q store.Query, where string, wargs []any) (string, []any, error) {
+	order, oargs, err := s.orderBy(res, q)
+	if err != nil {
+		return "", nil, err
+	}
+	query := "SELECT " + colsOf(res) + " FROM " + tableOf(res) + " r WHERE r.tenant_id = ? AND (" +
+		where + ") ORDER BY " + order
+	args := make([]any, 0, 3+len(wargs)+len(oargs))
+	args = append(append(append(args, tenantID), wargs...), oargs...)
+	offset := max(q.Offset, 0)
+	switch {
+	case q.Count >= 0:
+		query += " LIMIT " + strconv.Itoa(q.Count)
+	case !s.pg && offset > 0:
+		query += " LIMIT -1"
+	}
+	if offset > 0 {
+		query += " OFFSET " + strconv.Itoa(offset)
+	}
+	return query, args, nil
+}
+
+// list counts the matches and calls each for every row of the page.
+func (s *Store) list(ctx context.Context, res sqlfilter.Resource, tenantID int64, q store.Query, each func(scanner) error) (int, error) {
+	where, wargs, err := s.where(res, tenantID, q.Filter)
+	if err != nil {
+		return 0, err
+	}
+	db := s.reader.WithContext(ctx)
+	var total int64
+	countSQL := "SELECT COUNT(*) FROM " + tableOf(res) + " r WHERE r.tenant_id = ? AND (" + where + ")"
+	if err := queryRow(db, countSQL, append([]any{tenantID}, wargs...), &total); err != nil {
+		return 0, err
+	}
+	if q.Count == 0 || int64(max(q.Offset, 0)) >= total {
+		// Still validate the sort so that a bad sortBy is reported.
+		_, _, err := s.orderBy(res, q)
+		return int(total), err
+	}
+	query, args, err := s.pageSQL(res, tenantID, q, where, wargs)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := db.Raw(query, args...).Rows()
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return 0, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	return int(total), nil
+}
+
+// scanRows streams the matching rows, decoded, to fn. It stops at fn's
+// first error (returned as is) and when ctx is done.
+func scanRows[T any](ctx context.Context, s *Store, res sqlfilter.Resource, tenantID int64, q store.Query,
+	decode func(scanner) (T, error), fn func(T) error) error {
+	op := "scan " + tableOf(res)
+	where, wargs, err := s.where(res, tenantID, q.Filter)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	query, args, err := s.pageSQL(res, tenantID, q, where, wargs)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if q.Count == 0 {
+		return nil
+	}
+	rows, err := s.reader.WithContext(ctx).Raw(query, args...).Rows()
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		v, err := decode(rows)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}
