@@ -130,8 +130,11 @@ type Mapper struct {
 	matchKey                         MatchBy
 	emailMatch                       []emailLeaves // matchBy=emails in the native dialect
 
-	pre  func(m *Mapper, cells []string, num int) error // dialect hook before the leaves
-	post func(m *Mapper, cells []string, row *Row)      // dialect hook after
+	// pre computes virtual cells (IDaaS phone number) before the leaves
+	// are read; it does not see the Row, which therefore stays on the stack.
+	pre func(m *Mapper, cells []string, num int) error
+	// SAP: cells of loginName (-1 if absent) and mail.
+	sapLogin, sapMail int
 
 	cells []string
 	vals  []any
@@ -353,8 +356,8 @@ func (m *Mapper) Map(num int, rec []string) (Row, error) {
 	case m.emailMatch != nil:
 		row.Match.Value = m.matchEmail()
 	}
-	if m.post != nil {
-		m.post(m, cells, &row)
+	if m.dialect == SAP {
+		m.sapIdentity(cells, &row)
 	}
 	if row.ID == "" && row.Match.Value == "" && row.Fallback.Value == "" && row.UserName() == "" {
 		return Row{}, &RowError{Num: num, Msg: fmt.Sprintf("no identifier: the id and %s cells are empty", m.matchKey)}

@@ -99,16 +99,21 @@ func (m *Mapper) initSAP() error {
 		m.groupsCell = i
 	}
 	m.matchKey, m.matchCell = MatchEmails, cols[sapMail]
-	login, hasLogin := cols[sapLoginName]
-	mailCell := cols[sapMail]
-	m.post = func(m *Mapper, cells []string, row *Row) {
-		if hasLogin && cells[login] != "" {
-			row.Fallback = Match{Key: MatchUserName, Value: strings.TrimSpace(cells[login])}
-			return
-		}
-		row.Defaults = map[string]any{"userName": cells[mailCell]}
+	m.sapMail, m.sapLogin = cols[sapMail], -1
+	if i, ok := cols[sapLoginName]; ok {
+		m.sapLogin = i
 	}
 	return nil
+}
+
+// sapIdentity sets the SAP fallback match (loginName) or, when loginName
+// is empty, the userName a created user gets (the mail).
+func (m *Mapper) sapIdentity(cells []string, row *Row) {
+	if m.sapLogin >= 0 && cells[m.sapLogin] != "" {
+		row.Fallback = Match{Key: MatchUserName, Value: strings.TrimSpace(cells[m.sapLogin])}
+		return
+	}
+	row.Defaults = map[string]any{"userName": cells[m.sapMail]}
 }
 
 // initIDaaS prepares the IDaaS EIAM 2.0 template mapping (SPEC §5):

@@ -95,7 +95,7 @@ func startServer(t testing.TB, o serverOpts) *server {
 		o.dsn = testdb.DSN(t, o.kind)
 	}
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--database", o.dsn,
-		"--bootstrap-token", testToken, "--admin-token", testAdminToken, "--log-level", "warn"}
+		"--bootstrap-token", testToken, "--admin-token", testAdminToken, "--log-level", "info"}
 	if o.schemasDir != "" {
 		args = append(args, "--schemas-dir", o.schemasDir)
 	}

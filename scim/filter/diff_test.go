@@ -211,9 +211,9 @@ func TestDifferential(t *testing.T) {
 	g := gen{rand.New(rand.NewPCG(7, 2026))}
 	filters := append([]string(nil), rfcFilters...)
 	paths := append([]string(nil), rfcPaths...)
-	nf, np := 3000, 1500
+	nf, np := 1500, 1000
 	if testing.Short() {
-		nf, np = 300, 150
+		nf, np = 200, 100
 	}
 	for range nf {
 		filters = append(filters, g.filter(3))

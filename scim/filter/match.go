@@ -31,7 +31,8 @@ import (
 //   - pr: the value is present and not null, "", an empty array or an
 //     empty object. "eq null" is the negation of pr (RFC 7643 §2.5).
 //   - ne is the negation of eq, so it matches a missing attribute.
-//   - A multi-valued value ([]any) matches if any of its items does.
+//   - A multi-valued value ([]any, []string, []map[string]any) matches if
+//     any of its items does.
 //   - Mismatched types, and co/sw/ew/gt/… on booleans or null, do not
 //     match.
 func Match(expr ast.Expression, elem map[string]any, caseExact func(subAttr string) bool) bool {
@@ -112,6 +113,13 @@ func anyItem(v any, f func(any) bool) bool {
 		}
 		return false
 	case []map[string]any:
+		for _, x := range v {
+			if f(x) {
+				return true
+			}
+		}
+		return false
+	case []string:
 		for _, x := range v {
 			if f(x) {
 				return true
@@ -228,6 +236,13 @@ func present(v any) bool {
 		return len(v) > 0
 	case []map[string]any:
 		return len(v) > 0
+	case []string:
+		for _, x := range v {
+			if x != "" {
+				return true
+			}
+		}
+		return false
 	}
 	return true
 }

@@ -12,7 +12,9 @@ import (
 // or DecodePatch produces it. Op is add, replace or remove in any letter
 // case; Path is nil for a path-less operation, whose Value is then an
 // object keyed by attribute paths ("name.givenName",
-// "urn:…:enterprise:2.0:User:employeeNumber", extension URNs).
+// "urn:…:enterprise:2.0:User:employeeNumber", extension URNs). String
+// compare values in a Path's value filter keep their JSON escapes, as the
+// scim2 parser behind elimity leaves them (decodeExpr).
 type Op struct {
 	Op    string
 	Path  *filter.Path
@@ -131,26 +133,13 @@ func (e *editor) applyKey(op, key string, v any) error {
 	return e.applyTarget(op, t, v)
 }
 
-// resolveKey resolves a key of a path-less value. Keys without a value
-// filter are split by hand (the common case, and much cheaper than the
-// PEG path parser).
+// resolveKey resolves a key of a path-less value.
 func (e *editor) resolveKey(key string) (target, error) {
-	if strings.ContainsAny(key, "[]\" ") {
-		p, err := filter.ParsePath([]byte(key))
-		if err != nil {
-			return target{}, errorf(InvalidPath, "%q is not a valid attribute path", key)
-		}
-		return e.resolvePath(&p)
+	p, err := parsePath(key)
+	if err != nil {
+		return target{}, err
 	}
-	urn, rest := "", key
-	if i := strings.LastIndexByte(key, ':'); i >= 0 {
-		urn, rest = key[:i], key[i+1:]
-	}
-	name, sub := rest, ""
-	if i := strings.IndexByte(rest, '.'); i >= 0 {
-		name, sub = rest[:i], rest[i+1:]
-	}
-	return e.resolveParts(urn, name, sub, nil, key)
+	return e.resolvePath(p)
 }
 
 func (e *editor) resolvePath(p *filter.Path) (target, error) {
@@ -162,7 +151,25 @@ func (e *editor) resolvePath(p *filter.Path) (target, error) {
 	if p.SubAttribute != nil {
 		sub = *p.SubAttribute
 	}
-	return e.resolveParts(ap.URI(), ap.AttributeName, sub, p.ValueExpression, p.String())
+	return e.resolveParts(ap.URI(), ap.AttributeName, sub, p.ValueExpression, pathText(p))
+}
+
+// pathText renders a path for messages; fmt is only needed for filters.
+func pathText(p *filter.Path) string {
+	if p.ValueExpression != nil {
+		return p.String()
+	}
+	s := p.AttributePath.AttributeName
+	if u := p.AttributePath.URI(); u != "" {
+		s = u + ":" + s
+	}
+	if sub := p.AttributePath.SubAttributeName(); sub != "" {
+		s += "." + sub
+	}
+	if p.SubAttribute != nil {
+		s += "." + *p.SubAttribute
+	}
+	return s
 }
 
 func (e *editor) resolveParts(urn, name, sub string, expr filter.Expression, text string) (target, error) {
@@ -171,6 +178,7 @@ func (e *editor) resolveParts(urn, name, sub string, expr filter.Expression, tex
 		return target{}, errorf(InvalidPath, "%s", err.Error())
 	}
 	if expr != nil {
+		expr = decodeExpr(expr)
 		if !p.Attr.MultiValued {
 			return target{}, errorf(InvalidPath, "%s: %s is single-valued and cannot take a value filter", text, p.Attr.Name)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/scim2/filter-parser/v2"
 
 	"github.com/scimd/scimd/schemas"
+	sfilter "github.com/scimd/scimd/scim/filter"
 )
 
 // PatchOpURN is the schema of a PATCH request body.
@@ -21,7 +22,52 @@ const PatchOpURN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 // definitions (canonical sub-attribute names, int64, float64, bool, lists
 // for multi-valued targets). NormalizePatchBody runs first, so the IdP
 // shapes it fixes are accepted here too.
+//
+// DecodePatch converts the attributes it meets to elimity's form on every
+// call; a caller decoding many bodies should build a PatchDecoder once.
 func DecodePatch(rt *schemas.ResourceType, body []byte) ([]Op, error) {
+	v := &patchValidator{e: &editor{rt: rt}, local: map[*schemas.Attribute]elschema.CoreAttribute{}}
+	return v.decode(body)
+}
+
+// PatchDecoder is DecodePatch with the elimity form of every attribute
+// built once. It is immutable and safe for concurrent use.
+type PatchDecoder struct {
+	rt   *schemas.ResourceType
+	elim map[*schemas.Attribute]elschema.CoreAttribute
+}
+
+// NewPatchDecoder prepares a decoder for the resource type rt.
+func NewPatchDecoder(rt *schemas.ResourceType) *PatchDecoder {
+	d := &PatchDecoder{rt: rt, elim: map[*schemas.Attribute]elschema.CoreAttribute{}}
+	for _, s := range rtSchemas(rt) {
+		el := s.Elimity()
+		for i, a := range s.Attributes {
+			ea := el.Attributes[i]
+			d.elim[a] = ea
+			for j, sub := range a.SubAttributes {
+				d.elim[sub] = ea.SubAttributes()[j]
+			}
+		}
+	}
+	return d
+}
+
+// Decode decodes one PatchOp body, as DecodePatch does.
+func (d *PatchDecoder) Decode(body []byte) ([]Op, error) {
+	v := &patchValidator{e: &editor{rt: d.rt}, shared: d.elim}
+	return v.decode(body)
+}
+
+// patchValidator checks PATCH operations against a resource type.
+type patchValidator struct {
+	e      *editor
+	shared map[*schemas.Attribute]elschema.CoreAttribute // read only (PatchDecoder)
+	local  map[*schemas.Attribute]elschema.CoreAttribute // filled on use (DecodePatch)
+}
+
+func (v *patchValidator) decode(body []byte) ([]Op, error) {
+	rt := v.e.rt
 	body, _ = NormalizePatchBody(rt, body)
 	var req struct {
 		Schemas    []string
@@ -38,7 +84,6 @@ func DecodePatch(rt *schemas.ResourceType, body []byte) ([]Op, error) {
 	if len(req.Operations) == 0 {
 		return nil, errorf(InvalidValue, "Operations must hold at least one operation")
 	}
-	v := &patchValidator{e: &editor{rt: rt}}
 	out := make([]Op, 0, len(req.Operations))
 	for i, raw := range req.Operations {
 		op, err := v.decodeOp(raw)
@@ -51,14 +96,6 @@ func DecodePatch(rt *schemas.ResourceType, body []byte) ([]Op, error) {
 		out = append(out, op)
 	}
 	return out, nil
-}
-
-// patchValidator checks PATCH operations against a resource type. The
-// elimity form of the schemas is built on first use.
-type patchValidator struct {
-	e     *editor
-	elim  map[string]elschema.Schema // by lower-case schema URN
-	built bool
 }
 
 func (v *patchValidator) decodeOp(raw json.RawMessage) (Op, error) {
@@ -80,11 +117,11 @@ func (v *patchValidator) decodeOp(raw json.RawMessage) (Op, error) {
 	}
 	op := Op{Op: name}
 	if in.Path != "" {
-		p, err := filter.ParsePath([]byte(in.Path))
+		p, err := parsePath(in.Path)
 		if err != nil {
-			return Op{}, errorf(InvalidPath, "%q is not a valid attribute path", in.Path)
+			return Op{}, err
 		}
-		op.Path = &p
+		op.Path = p
 	}
 	switch {
 	case op.Path == nil && name == opRemove:
@@ -192,32 +229,41 @@ func (v *patchValidator) convert(ea elschema.CoreAttribute, a *schemas.Attribute
 	return out, nil
 }
 
-// attr returns the elimity attribute for a resolved path: the attribute,
-// or its sub-attribute.
+// attr returns the elimity form of the attribute a path points at (its
+// sub-attribute when it has one).
 func (v *patchValidator) attr(p schemas.Path) (elschema.CoreAttribute, bool) {
-	if !v.built {
-		v.elim = map[string]elschema.Schema{}
-		for _, s := range rtSchemas(v.e.rt) {
-			v.elim[strings.ToLower(s.ID)] = s.Elimity()
-		}
-		v.built = true
+	leaf := p.Leaf()
+	if ea, ok := v.shared[leaf]; ok {
+		return ea, true
 	}
-	s, ok := v.elim[strings.ToLower(p.Schema.ID)]
-	if !ok {
+	if v.local == nil {
 		return elschema.CoreAttribute{}, false
 	}
-	for _, a := range s.Attributes {
-		if !strings.EqualFold(a.Name(), p.Attr.Name) {
-			continue
-		}
-		if p.Sub == nil {
-			return a, true
-		}
-		for _, sa := range a.SubAttributes() {
-			if strings.EqualFold(sa.Name(), p.Sub.Name) {
-				return sa, true
-			}
-		}
+	if ea, ok := v.local[leaf]; ok {
+		return ea, true
 	}
-	return elschema.CoreAttribute{}, false
+	// Convert just this attribute: elimity's constructors compile a regexp
+	// per attribute name, so converting whole schemas per body is slow.
+	one := &schemas.Schema{ID: p.Schema.ID, Attributes: []*schemas.Attribute{p.Attr}}
+	ea := one.Elimity().Attributes[0]
+	v.local[p.Attr] = ea
+	for j, sub := range p.Attr.SubAttributes {
+		v.local[sub] = ea.SubAttributes()[j]
+	}
+	ea, ok := v.local[leaf]
+	return ea, ok
+}
+
+// parsePath parses a PATCH path with scimd's parser and gives the value
+// filter the escaping convention of the scim2 parser that elimity uses
+// (see decodeExpr), so both routes hand PatchUser the same AST.
+func parsePath(s string) (*filter.Path, error) {
+	p, err := sfilter.ParsePath(s)
+	if err != nil {
+		return nil, errorf(InvalidPath, "%q is not a valid attribute path: %v", s, err)
+	}
+	if p.ValueExpression != nil {
+		p.ValueExpression = encodeExpr(p.ValueExpression)
+	}
+	return &p, nil
 }

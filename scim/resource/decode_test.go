@@ -60,6 +60,7 @@ func TestDecodePatchErrors(t *testing.T) {
 func TestDecodePatchMirrorsElimity(t *testing.T) {
 	svc := newTestService(t)
 	h := newElimityHarness(t, svc.Reg)
+	decoders := map[string]*PatchDecoder{"users": NewPatchDecoder(svc.Reg.Users), "groups": NewPatchDecoder(svc.Reg.Groups)}
 	for _, kind := range []string{"users", "groups"} {
 		rt, endpoint := svc.Reg.Users, "/Users/u-1"
 		if kind == "groups" {
@@ -70,6 +71,10 @@ func TestDecodePatchMirrorsElimity(t *testing.T) {
 				body, _ := NormalizePatchBody(rt, tc.Body)
 				_, c, _ := h.send(http.MethodPatch, endpoint, body)
 				ops, err := DecodePatch(rt, tc.Body)
+				ops2, err2 := decoders[kind].Decode(tc.Body)
+				if !reflect.DeepEqual(ops, ops2) || (err == nil) != (err2 == nil) {
+					t.Fatalf("PatchDecoder differs from DecodePatch: %v / %v", err, err2)
+				}
 				if !c.called {
 					if err == nil && tc.Elimity != "rejects" {
 						t.Fatalf("elimity refuses the body, DecodePatch accepts it")
@@ -120,5 +125,28 @@ func TestDecodePatchStringBooleansWithoutElimitySwitch(t *testing.T) {
 	}
 	if got := mustJSON(ops[1].Value); got != `[{"primary":true,"value":"a@x.com"}]` {
 		t.Errorf("emails = %s", got)
+	}
+}
+
+func TestPatchDecoderConcurrent(t *testing.T) {
+	svc := newTestService(t)
+	d := NewPatchDecoder(svc.Reg.Users)
+	body := []byte(benchBodies["entra-4-op"])
+	done := make(chan error)
+	for range 8 {
+		go func() {
+			for range 50 {
+				if _, err := d.Decode(body); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"strings"
 
-	datetime "github.com/di-wu/xsd-datetime"
 	"github.com/scim2/filter-parser/v2"
 
 	"github.com/scimd/scimd/schemas"
+	sfilter "github.com/scimd/scimd/scim/filter"
 )
-
-// TODO: use github.com/scimd/scimd/scim/filter.Match once that package
-// exports it; this private matcher covers PATCH value filters only.
 
 // checkFilter verifies that every attribute a value filter names is a
 // sub-attribute of the multi-valued attribute a ("value" for a
@@ -55,143 +52,99 @@ func filterSub(a *schemas.Attribute, name string) *schemas.Attribute {
 }
 
 // matchElem reports whether element el of the multi-valued attribute a
-// matches the value filter expr. Strings compare by the sub-attribute's
-// caseExact rule.
+// matches the value filter expr (with decoded compare values, see
+// decodeExpr). Strings compare by the sub-attribute's caseExact rule.
 func matchElem(expr filter.Expression, el any, a *schemas.Attribute) bool {
+	if !a.IsComplex() {
+		return sfilter.Match(expr, map[string]any{"value": el}, func(string) bool { return a.CaseExact })
+	}
+	m, ok := el.(map[string]any)
+	if !ok {
+		return false
+	}
+	return sfilter.Match(expr, m, func(sub string) bool {
+		s := a.Sub(sub)
+		return s != nil && s.CaseExact
+	})
+}
+
+// decodeExpr returns expr with its string compare values decoded. The
+// scim2 PEG parser (used by elimity, whose ASTs the HTTP handlers pass
+// on) keeps JSON escapes as written: `"a\"b"` gives the value a\"b.
+// DecodePatch produces the same convention (see encodeExpr), so every
+// operation reaching PatchUser is decoded exactly once, here. expr is
+// returned as is when it has no escapes.
+func decodeExpr(expr filter.Expression) filter.Expression {
+	return mapStrings(expr, func(s string) string {
+		if !strings.Contains(s, `\`) {
+			return s
+		}
+		var out string
+		if json.Unmarshal([]byte(`"`+s+`"`), &out) == nil {
+			return out
+		}
+		return s
+	})
+}
+
+// encodeExpr gives a decoded AST (from the scimd parser) the escaped
+// compare strings of the scim2 parser, so that DecodePatch hands over what
+// elimity would.
+func encodeExpr(expr filter.Expression) filter.Expression {
+	return mapStrings(expr, func(s string) string {
+		if !strings.ContainsAny(s, "\"\\") && !hasControl(s) {
+			return s
+		}
+		b, err := marshalRaw(s)
+		if err != nil {
+			return s
+		}
+		return string(b[1 : len(b)-1])
+	})
+}
+
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 {
+			return true
+		}
+	}
+	return false
+}
+
+// mapStrings rewrites the string compare values of expr, copying only
+// the nodes that change.
+func mapStrings(expr filter.Expression, f func(string) string) filter.Expression {
 	switch x := expr.(type) {
 	case *filter.AttributeExpression:
-		return matchAttrExpr(x, el, a)
+		s, ok := x.CompareValue.(string)
+		if !ok {
+			return x
+		}
+		if n := f(s); n != s {
+			cp := *x
+			cp.CompareValue = n
+			return &cp
+		}
+		return x
 	case *filter.LogicalExpression:
-		if strings.EqualFold(string(x.Operator), string(filter.AND)) {
-			return matchElem(x.Left, el, a) && matchElem(x.Right, el, a)
+		l, r := mapStrings(x.Left, f), mapStrings(x.Right, f)
+		if l != x.Left || r != x.Right {
+			return &filter.LogicalExpression{Left: l, Right: r, Operator: x.Operator}
 		}
-		return matchElem(x.Left, el, a) || matchElem(x.Right, el, a)
+		return x
 	case *filter.NotExpression:
-		return !matchElem(x.Expression, el, a)
-	}
-	return false
-}
-
-func matchAttrExpr(x *filter.AttributeExpression, el any, a *schemas.Attribute) bool {
-	sub := filterSub(a, x.AttributePath.AttributeName)
-	if sub == nil || x.AttributePath.SubAttribute != nil {
-		return false
-	}
-	val := el
-	if a.IsComplex() {
-		m, _ := el.(map[string]any)
-		val = m[sub.Name]
-	}
-	return compare(strings.ToLower(string(x.Operator)), val, compareValue(x.CompareValue), sub)
-}
-
-// compareValue unescapes a string compare value: the scim2 parser keeps
-// JSON escapes (\" and \\) as written.
-func compareValue(v any) any {
-	s, ok := v.(string)
-	if !ok || !strings.Contains(s, `\`) {
-		return v
-	}
-	var out string
-	if json.Unmarshal([]byte(`"`+s+`"`), &out) == nil {
-		return out
-	}
-	return s
-}
-
-// compare applies a filter operator to an attribute value. An absent
-// value matches "eq null", "ne <anything but null>" and nothing else.
-func compare(op string, val, cmp any, a *schemas.Attribute) bool {
-	if op == "pr" {
-		return !isEmpty(val)
-	}
-	if cmp == nil {
-		switch op {
-		case "eq":
-			return isEmpty(val)
-		case "ne":
-			return !isEmpty(val)
+		if e := mapStrings(x.Expression, f); e != x.Expression {
+			return &filter.NotExpression{Expression: e}
 		}
-		return false
-	}
-	if isEmpty(val) {
-		return op == "ne"
-	}
-	switch c := cmp.(type) {
-	case bool:
-		b, ok := val.(bool)
-		if !ok {
-			s, isStr := val.(string)
-			b, ok = parseBool(s)
-			ok = ok && isStr
+		return x
+	case *filter.ValuePath:
+		if e := mapStrings(x.ValueFilter, f); e != x.ValueFilter {
+			return &filter.ValuePath{AttributePath: x.AttributePath, ValueFilter: e}
 		}
-		switch op {
-		case "eq":
-			return ok && b == c
-		case "ne":
-			return !ok || b != c
-		}
-		return false
-	case string:
-		s, ok := val.(string)
-		if !ok {
-			return op == "ne"
-		}
-		if a.Type == schemas.TypeDateTime {
-			if t1, err := datetime.Parse(s); err == nil {
-				if t2, err := datetime.Parse(c); err == nil {
-					return ordered(op, t1.Compare(t2))
-				}
-			}
-		}
-		if !a.CaseExact {
-			s, c = strings.ToLower(s), strings.ToLower(c)
-		}
-		switch op {
-		case "co":
-			return strings.Contains(s, c)
-		case "sw":
-			return strings.HasPrefix(s, c)
-		case "ew":
-			return strings.HasSuffix(s, c)
-		}
-		return ordered(op, strings.Compare(s, c))
+		return x
 	}
-	f2, ok := toFloat(cmp)
-	if !ok {
-		return false
-	}
-	f1, ok := toFloat(val)
-	if !ok {
-		return op == "ne"
-	}
-	switch {
-	case f1 < f2:
-		return ordered(op, -1)
-	case f1 > f2:
-		return ordered(op, 1)
-	}
-	return ordered(op, 0)
-}
-
-// ordered applies a comparison operator to the result of a three-way
-// comparison.
-func ordered(op string, c int) bool {
-	switch op {
-	case "eq":
-		return c == 0
-	case "ne":
-		return c != 0
-	case "gt":
-		return c > 0
-	case "ge":
-		return c >= 0
-	case "lt":
-		return c < 0
-	case "le":
-		return c <= 0
-	}
-	return false
+	return expr
 }
 
 // filterTemplate returns the element that a filter made only of `eq`
@@ -219,7 +172,7 @@ func collectTemplate(expr filter.Expression, a *schemas.Attribute, out map[strin
 		if sub == nil || sub.Mutability == schemas.ReadOnly {
 			return false
 		}
-		v, err := normValue(sub, compareValue(x.CompareValue), sub.Name)
+		v, err := normValue(sub, x.CompareValue, sub.Name)
 		if err != nil || v == nil {
 			return false
 		}

@@ -313,7 +313,7 @@ func typeFromRef(ref string) string {
 func plainValueIDs(expr filter.Expression) ([]string, bool) {
 	switch x := expr.(type) {
 	case *filter.AttributeExpression:
-		s, ok := compareValue(x.CompareValue).(string)
+		s, ok := x.CompareValue.(string)
 		if !ok || x.AttributePath.SubAttribute != nil || !strings.EqualFold(x.AttributePath.AttributeName, "value") ||
 			!strings.EqualFold(string(x.Operator), string(filter.EQ)) {
 			return nil, false

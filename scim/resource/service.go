@@ -170,7 +170,8 @@ func (s *Service) ReplaceUser(old *store.User, attrs map[string]any) (*store.Use
 
 // PatchUser applies PATCH operations in order (RFC 7644 §3.5.2). changed
 // is false when the result equals old (the caller skips the write; u is
-// then a copy of old). A password operation always counts as a change.
+// then a copy of old). Setting a password always counts as a change (the
+// new hash differs even for the same password).
 func (s *Service) PatchUser(old *store.User, ops []Op) (u *store.User, changed bool, err error) {
 	rt, err := s.users()
 	if err != nil {
@@ -202,7 +203,7 @@ func (s *Service) PatchUser(old *store.User, ops []Op) (u *store.User, changed b
 	case pwClear:
 		hash = ""
 	}
-	if e.pwOp == pwNone && equalValues(before, e.attrs) {
+	if e.pwOp != pwSet && hash == old.PasswordHash && equalValues(before, e.attrs) {
 		cp := *old
 		return &cp, false, nil
 	}

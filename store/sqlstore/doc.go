@@ -11,11 +11,13 @@
 // (where it does). Filters and sort paths are translated by the
 // sqlfilter subpackage.
 //
-// Files: open.go (DSN, pools), migrate.go, errors.go (driver errors),
-// sqlutil.go (placeholders, chunks, conversions), tenants.go, tokens.go,
-// users_read.go / groups_read.go / query.go (reads outside transactions),
-// members.go (Members, GroupsOfUsers), tx.go (Store.Tx), tx_users*.go,
-// tx_groups.go, tx_members.go.
+// Files: open.go (DSN, pools), migrate.go, errors.go (driver errors →
+// store errors), sqlutil.go (placeholders, conversions), stmts.go (one-row
+// statements, prepared once on SQLite), tenants.go, tokens.go,
+// users_read.go, groups_read.go, query.go (List/Scan), members.go
+// (Members, GroupsOfUsers), tx.go (Store.Tx), tx_batch.go (batched
+// INSERT/UPDATE per dialect), tx_copy.go (PostgreSQL COPY), tx_emails.go,
+// tx_users.go, tx_users_write.go, tx_groups.go, tx_members.go.
 //
 // sqlstore may import store, schemas and its own subpackages; it must not
 // import scim, bulkcsv or cmd, and no gorm type leaves this package except

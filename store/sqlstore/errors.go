@@ -63,14 +63,14 @@ var pgConstraints = map[string]constraint{
 
 // SQLite reports the columns: "UNIQUE constraint failed: t.a, t.b".
 var sqliteConstraints = map[string]constraint{
-	"scim_users.tenant_id, scim_users.user_name_ci":   cUserName,
-	"scim_users.tenant_id, scim_users.user_uuid_ci":   cUserUUID,
-	"scim_users.tenant_id, scim_users.id":             cUserID,
+	"scim_users.tenant_id, scim_users.user_name_ci":      cUserName,
+	"scim_users.tenant_id, scim_users.user_uuid_ci":      cUserUUID,
+	"scim_users.tenant_id, scim_users.id":                cUserID,
 	"scim_groups.tenant_id, scim_groups.display_name_ci": cGroupName,
-	"scim_groups.tenant_id, scim_groups.id":           cGroupID,
-	"tenants.name":                                    cTenantName,
-	"tokens.hash":                                     cTokenHash,
-	"tokens.tenant_id, tokens.id":                     cTokenID,
+	"scim_groups.tenant_id, scim_groups.id":              cGroupID,
+	"tenants.name":                                       cTenantName,
+	"tokens.hash":                                        cTokenHash,
+	"tokens.tenant_id, tokens.id":                        cTokenID,
 }
 
 // uniqueViolation reports whether err is a unique-constraint violation

@@ -33,7 +33,7 @@ WHERE tenant_id = ? AND id = ? AND version = ?`
 
 // sqliteStmts are the SQLite writer's prepared statements.
 type sqliteStmts struct {
-	insertUser, updateUser, insertEmail, deleteEmail *sql.Stmt
+	insertUser, updateUser, insertEmail, deleteEmail     *sql.Stmt
 	insertGroup, updateGroup, insertMember, deleteMember *sql.Stmt
 }
 

@@ -28,6 +28,9 @@ type tx struct {
 	// stmts holds this transaction's instances of the store's prepared
 	// SQLite statements.
 	stmts map[*sql.Stmt]*sql.Stmt
+	// conn is the connection the transaction runs on (PostgreSQL), for
+	// COPY through pgx (see tryCopy).
+	conn *sql.Conn
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -37,7 +40,23 @@ var _ store.Tx = (*tx)(nil)
 // BEGIN); on PostgreSQL look-ups lock rows FOR UPDATE. fn's error rolls
 // back and is returned as is.
 func (s *Store) Tx(ctx context.Context, tenantID int64, fn func(tx store.Tx) error) error {
-	gtx := s.writer.WithContext(ctx).Begin()
+	if !s.pg {
+		return s.runTx(ctx, s.writer.WithContext(ctx), nil, tenantID, fn)
+	}
+	// On PostgreSQL the transaction runs on a connection of its own, so
+	// that tryCopy can reach the pgx connection beneath it.
+	return s.writer.WithContext(ctx).Connection(func(cdb *gorm.DB) error {
+		conn, ok := cdb.Statement.ConnPool.(*sql.Conn)
+		if !ok {
+			return fmt.Errorf("sqlstore: connection is %T", cdb.Statement.ConnPool)
+		}
+		return s.runTx(ctx, cdb, conn, tenantID, fn)
+	})
+}
+
+// runTx begins a transaction on db, runs fn and commits.
+func (s *Store) runTx(ctx context.Context, db *gorm.DB, conn *sql.Conn, tenantID int64, fn func(tx store.Tx) error) error {
+	gtx := db.Begin()
 	if err := gtx.Error; err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -51,7 +70,7 @@ func (s *Store) Tx(ctx context.Context, tenantID int64, fn func(tx store.Tx) err
 	if err != nil {
 		return err
 	}
-	t := &tx{s: s, db: gtx, sql: st, tenant: tenantID, pg: s.pg, emails: map[string][]string{}}
+	t := &tx{s: s, db: gtx, sql: st, tenant: tenantID, pg: s.pg, emails: map[string][]string{}, conn: conn}
 	if err := fn(t); err != nil {
 		return err
 	}

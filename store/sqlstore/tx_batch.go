@@ -28,10 +28,12 @@ type insertSpec struct {
 	classify func(failed []int) error
 }
 
-// insertRows inserts items. SQLite: one prepared one-row INSERT each (a
-// failed statement does not abort the transaction). PostgreSQL: one
-// multi-row INSERT … ON CONFLICT DO NOTHING RETURNING id per 1000 rows;
-// rows not returned collided. It returns the inserted items.
+// insertRows inserts items and returns the inserted ones. SQLite: one
+// prepared one-row INSERT each (a failed statement does not abort the
+// transaction). PostgreSQL: COPY for large batches (tryCopy); when that
+// collides, or for small batches, one multi-row INSERT … ON CONFLICT DO
+// NOTHING RETURNING id per 1000 rows, the rows not returned having
+// collided.
 func (t *tx) insertRows(ctx context.Context, sp insertSpec, items []int, errs map[int]error) ([]int, error) {
 	ok := make([]int, 0, len(items))
 	if !t.pg {
@@ -52,6 +54,12 @@ func (t *tx) insertRows(ctx context.Context, sp insertSpec, items []int, errs ma
 			ok = append(ok, i)
 		}
 		return ok, nil
+	}
+	done, err := t.tryCopy(ctx, sp.table, columnList(sp.columns), len(items), func(k int) []any {
+		return sp.args(items[k])
+	})
+	if err != nil || done {
+		return append(ok, items...), err
 	}
 	b := &binder{pg: true}
 	var failed []int

@@ -33,7 +33,9 @@ func emailDiff(del, ins []emailRow, userID string, old, new []string) ([]emailRo
 	return del, ins
 }
 
-// insertEmails adds rows (existing ones are ignored).
+// insertEmails adds rows (existing ones are ignored): prepared one-row
+// INSERTs on SQLite; COPY, or multi-row INSERT … ON CONFLICT DO NOTHING,
+// on PostgreSQL.
 func (t *tx) insertEmails(ctx context.Context, rows []emailRow) error {
 	if !t.pg {
 		st := t.stmt(ctx, t.s.stmts.insertEmail)
@@ -43,6 +45,11 @@ func (t *tx) insertEmails(ctx context.Context, rows []emailRow) error {
 			}
 		}
 		return nil
+	}
+	done, err := t.tryCopy(ctx, "user_emails", []string{"tenant_id", "value_ci", "user_id"}, len(rows),
+		func(k int) []any { return []any{t.tenant, rows[k].value, rows[k].user} })
+	if err != nil || done {
+		return err
 	}
 	b := &binder{pg: true}
 	for chunk := range slices.Chunk(rows, 5*pgBatchRows) {

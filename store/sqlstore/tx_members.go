@@ -9,7 +9,8 @@ import (
 )
 
 // AddMembers inserts membership rows, ignoring existing ones, and returns
-// how many were new. SQLite: prepared one-row INSERTs; PostgreSQL:
+// how many were new. SQLite: prepared one-row INSERTs; PostgreSQL: COPY
+// for large batches of new rows (tryCopy), else (or when a row exists)
 // multi-row INSERT … ON CONFLICT DO NOTHING.
 func (t *tx) AddMembers(ctx context.Context, members []store.Member) (int, error) {
 	var added int64
@@ -23,6 +24,16 @@ func (t *tx) AddMembers(ctx context.Context, members []store.Member) (int, error
 			added += n
 		}
 		return int(added), nil
+	}
+	done, err := t.tryCopy(ctx, "group_members", []string{"tenant_id", "group_id", "member_id", "member_type"},
+		len(members), func(k int) []any {
+			return []any{t.tenant, members[k].GroupID, members[k].Value, memberType(members[k])}
+		})
+	if err != nil {
+		return 0, fmt.Errorf("add members: %w", err)
+	}
+	if done {
+		return len(members), nil
 	}
 	b := &binder{pg: true}
 	for chunk := range slices.Chunk(members, 5*pgBatchRows) {

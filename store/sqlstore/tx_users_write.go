@@ -23,8 +23,8 @@ func userUniqueness(c constraint, u *store.User, cause error) error {
 }
 
 // InsertUsers inserts users; collisions fail their item only (see
-// insertRows for the statements per dialect). E-mail rows: prepared
-// one-row inserts on SQLite, multi-row on PostgreSQL.
+// insertRows for the statements per dialect). E-mail rows follow for the
+// inserted users (see insertEmails).
 func (t *tx) InsertUsers(ctx context.Context, users []*store.User) error {
 	now := fromMicros(t.s.nowMicros())
 	errs := map[int]error{}
@@ -214,12 +214,11 @@ func (t *tx) UpdateUsers(ctx context.Context, users []*store.User) error {
 	return batchErr(errs)
 }
 
-// pgUserValues is the column list of the VALUES table of the batched
-// PostgreSQL update, with the casts its first row needs.
+// pgUserValues are the columns of the VALUES table of the batched
+// PostgreSQL update, with the casts of their parameters.
 var pgUserValues = []col{
 	{"id", "text"}, {"version", "bigint"}, {"user_name", "text"}, {"user_name_ci", "text"},
 	{"external_id", "text"}, {"display_name", "text"}, {"display_name_ci", "text"},
 	{"active", "boolean"}, {"user_uuid_ci", "text"}, {"attrs", "jsonb"},
 	{"password_hash", "text"}, {"modified_at", "bigint"},
 }
-

@@ -90,7 +90,7 @@ func testBatchUpdateUsers(e *env) {
 		}
 		e.setAttrs(r[0], map[string]any{"userName": "p0-new", "emails": emails("p0@example.com")})
 		e.setAttrs(r[1], map[string]any{"userName": "P2"}) // taken by item 2 (not renamed)
-		r[2].Version = 9                                     // stale
+		r[2].Version = 9                                   // stale
 		ghost := e.newUser("ghost", nil)
 		ghost.Version = 1
 		e.setAttrs(r[3], map[string]any{"userName": "p3-new"})

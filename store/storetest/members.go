@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 var memberCases = []testCase{
 	{"members/add_twice_counts_once", testMembersAdd},
+	{"members/add_many", testMembersAddMany},
 	{"members/remove", testMembersRemove},
 	{"members/remove_all", testMembersRemoveAll},
 	{"members/display", testMembersDisplay},
@@ -66,6 +68,30 @@ func testMembersAdd(e *env) {
 	eq(e, "Members", e.members(g.ID), map[string][]string{g.ID: sorted(u1.ID, u2.ID)})
 	eq(e, "AddMembers does not bump the group", e.getGroup(g.ID).Version, int64(1))
 	eq(e, "no rows for no groups", e.members(), map[string][]string{})
+}
+
+// testMembersAddMany adds more rows than the stores write one by one.
+func testMembersAddMany(e *env) {
+	g := e.newGroup("Big", nil)
+	e.insertGroups(e.a.ID, g)
+	users := make([]*store.User, 301)
+	rows := make([]store.Member, len(users))
+	for i := range users {
+		users[i] = e.newUser(fmt.Sprintf("member-%d", i), nil)
+		rows[i] = userMember(g, users[i])
+	}
+	e.insertUsers(e.a.ID, users...)
+	eq(e, "new rows", e.addMembers(e.a.ID, rows[:300]...), 300)
+	eq(e, "existing rows plus one new", e.addMembers(e.a.ID, rows...), 1)
+	dup := append(append([]store.Member{}, rows[:250]...), rows[:250]...)
+	e.tx(e.a.ID, func(tx store.Tx) { e.noErr("RemoveAllMembers", tx.RemoveAllMembers(e.ctx, g.ID)) })
+	eq(e, "rows given twice count once", e.addMembers(e.a.ID, dup...), 250)
+	eq(e, "member count", len(e.members(g.ID)[g.ID]), 250)
+	e.tx(e.a.ID, func(tx store.Tx) {
+		n, err := tx.RemoveMembers(e.ctx, rows)
+		e.noErr("RemoveMembers", err)
+		eq(e, "removed", n, 250)
+	})
 }
 
 func testMembersRemove(e *env) {

@@ -1,14 +1,3 @@
-// Package storetest is the conformance suite of the store contract: every
-// store.Store implementation (SQLite and PostgreSQL through
-// store/sqlstore) must pass Run.
-//
-// Each case gets a fresh store with two tenants, "a" (the subject) and
-// "b" (the other). After the case, a generic check verifies that tenant b
-// sees none of a's rows through any read method and that b's writes
-// addressed at a's ids change nothing of a.
-//
-// storetest imports store and schemas only; it must not import
-// store/sqlstore (the caller passes a constructor), scim, bulkcsv or cmd.
 package storetest
 
 import (

@@ -50,6 +50,7 @@ var filterCases = []filterCase{
 	{name: "userName pr", filter: `userName pr`, want: allUsers},
 	{name: "URN-qualified core attribute", filter: `urn:ietf:params:scim:schemas:core:2.0:User:userName eq "bob"`, want: ids("u2")},
 	{name: "attribute name case-insensitive", filter: `USERNAME eq "bob"`, want: ids("u2")},
+	{name: "URN and name case-insensitive", filter: `urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:EMPLOYEENUMBER eq "1001"`, want: ids("u1")},
 
 	// externalId, id: case-exact columns
 	{name: "externalId eq", filter: `externalId eq "ext-A"`, want: ids("u1")},
@@ -95,6 +96,7 @@ var filterCases = []filterCase{
 	{name: "meta.version", filter: `meta.version eq "1"`, want: allUsers},
 	{name: "meta.version weak ETag", expr: &filter.AttributeExpression{AttributePath: filter.AttributePath{AttributeName: "meta", SubAttribute: strp("version")}, Operator: filter.EQ, CompareValue: `W/"2"`}, want: ids()},
 	{name: "meta pr", filter: `meta pr`, want: allUsers},
+	{name: "meta[created]", filter: `meta[created lt "2024-02-01T12:00:00Z"]`, want: ids("u1")},
 	{name: "schemas eq", filter: `schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"`, want: ids("u1", "u2", "u3")},
 
 	// emails: user_emails side table for value, JSON for the rest
@@ -129,6 +131,7 @@ var filterCases = []filterCase{
 	{name: "name.givenName eq", filter: `name.givenName eq "alice"`, want: ids("u1")},
 	{name: "name.givenName ne matches absent", filter: `name.givenName ne "alice"`, want: ids("u2", "u3", "u4", "u5")},
 	{name: "name[givenName]", filter: `name[givenName eq "BOB"]`, want: ids("u2")},
+	{name: "name[not] matches absent", filter: `name[not (givenName eq "alice")]`, want: ids("u2", "u3", "u4", "u5")},
 	{name: "name pr skips empty object", filter: `name pr`, want: ids("u1", "u2")},
 	{name: "not name pr", filter: `not (name pr)`, want: ids("u3", "u4", "u5")},
 	{name: "name.familyName pr", filter: `name.familyName pr`, want: ids("u1")},

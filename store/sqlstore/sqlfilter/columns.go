@@ -33,10 +33,10 @@ type operand struct {
 	conv     convKind
 
 	// kindColumn
-	col     string
-	folded  bool // holds strings.ToLower'ed text (a *_ci column)
-	collC   bool // PostgreSQL: already COLLATE "C"
-	indexed bool // leads an index after tenant_id: "eq" is a look-up
+	col    string
+	folded bool // holds strings.ToLower'ed text (a *_ci column)
+	collC  bool // PostgreSQL: already COLLATE "C"
+	hint   bool // non-unique index (tenant_id, col): SQLite needs a selectivity hint
 
 	// kindJSON: doc, then keys (none: doc is an array element itself)
 	doc   string
@@ -59,10 +59,11 @@ func column(a *schemas.Attribute, col string, nullable, folded bool) operand {
 	return operand{kind: kindColumn, attr: a, exact: exactFor(a) && !folded, nullable: nullable, col: col, folded: folded, collC: folded}
 }
 
-// indexedColumn is column() for r's indexed copies.
-func indexedColumn(a *schemas.Attribute, col string, nullable, folded bool) operand {
+// hintedColumn is column() for a column with a non-unique index after
+// tenant_id (see strCompare).
+func hintedColumn(a *schemas.Attribute, col string, nullable, folded bool) operand {
 	o := column(a, col, nullable, folded)
-	o.indexed = true
+	o.hint = true
 	return o
 }
 
@@ -122,10 +123,10 @@ func (b *builder) pathExpr(p schemas.Path, op string, val any) error {
 	case Users:
 		switch {
 		case isCore(p, "userName"):
-			o := indexedColumn(p.Attr, "r.user_name_ci", false, true)
+			o := column(p.Attr, "r.user_name_ci", false, true)
 			return b.compare(&o, op, val)
 		case isCore(p, "displayName"):
-			o := indexedColumn(p.Attr, "r.display_name_ci", true, true)
+			o := hintedColumn(p.Attr, "r.display_name_ci", true, true)
 			return b.compare(&o, op, val)
 		case isCore(p, "active"):
 			o := column(p.Attr, "r.active", true, false)
@@ -135,13 +136,13 @@ func (b *builder) pathExpr(p schemas.Path, op string, val any) error {
 		case isCore(p, "groups"):
 			return b.multi(p, scopeUserGroups, op, val)
 		case p.Ext && p.Schema.ID == schemas.SAPUserURN && p.Attr.Name == "userUuid":
-			o := indexedColumn(p.Attr, "r.user_uuid_ci", true, true)
+			o := column(p.Attr, "r.user_uuid_ci", true, true)
 			return b.compare(&o, op, val)
 		}
 	case Groups:
 		switch {
 		case isCore(p, "displayName"):
-			o := indexedColumn(p.Attr, "r.display_name_ci", false, true)
+			o := column(p.Attr, "r.display_name_ci", false, true)
 			return b.compare(&o, op, val)
 		case isCore(p, "members"):
 			return b.multi(p, scopeGroupMembers, op, val)
@@ -170,9 +171,8 @@ func (b *builder) commonExpr(p schemas.Path, op string, val any) error {
 	switch p.Attr.Name {
 	case "id":
 		o = idColumn(p.Attr, "r.id")
-		o.indexed = true
 	case "externalId":
-		o = indexedColumn(p.Attr, "r.external_id", true, false)
+		o = hintedColumn(p.Attr, "r.external_id", true, false)
 	case "schemas":
 		return b.multi(p, scopeJSONElem, op, val)
 	case "meta":

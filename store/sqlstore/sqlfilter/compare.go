@@ -135,12 +135,12 @@ func (b *builder) strCompare(o *operand, op string, val any) error {
 		return nil
 	}
 	g := b.guardOpen(o.nullable)
-	if op == opEQ && o.indexed && b.d == SQLite {
+	if op == opEQ && o.hint && b.d == SQLite && !b.neg {
 		// Without ANALYZE statistics SQLite guesses that "tenant_id = ?"
-		// matches ~10 rows and walks the primary key (or the ORDER BY
-		// index) of the whole tenant instead of looking the value up.
-		// The likelihood hint keeps the look-up; the term stays an index
-		// constraint.
+		// matches ~10 rows, as many as "tenant_id = ? AND external_id = ?"
+		// on a non-unique index, and walks the primary key (or the ORDER
+		// BY index) of the whole tenant to save a sort. The likelihood
+		// hint keeps the look-up; the term stays an index constraint.
 		b.w("likelihood(")
 		b.strValue(o, keepNull)
 		b.w(" = ")

@@ -50,6 +50,23 @@
 //     rejected, as are password (returned never) and value filters nested
 //     inside value filters.
 //
+// # Index use
+//
+// userName, externalId, displayName, id, the SAP userUuid, emails.value,
+// groups.value and members.value equality are index look-ups
+// (explain_test.go proves it on both databases). Two SQLite specifics:
+// equality on a column with a non-unique index (externalId, a user's
+// displayName) is wrapped in likelihood(…, 0.0001), because without
+// ANALYZE statistics SQLite would rather walk the whole tenant in primary
+// key order than sort one row; and the side-table IN (…) forms still need
+// statistics (ANALYZE / PRAGMA optimize) to be preferred over walking the
+// sortBy index when sortBy is an indexed column. sw on a *_ci column is an
+// index range on both (GLOB / LIKE on COLLATE "C").
+//
+// scim_lower(NULL) returns the empty string with the current sqlitedrv; where that would
+// change a result (ordering operators, an empty operand, ORDER BY) the
+// SQLite form lower-cases only non-NULL values.
+//
 // # Storage locations
 //
 // Users: id → r.id, userName → r.user_name_ci, externalId → r.external_id,

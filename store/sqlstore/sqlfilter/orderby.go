@@ -21,8 +21,8 @@ func (t Translator) orderBy(res Resource, sortBy string, desc bool) (string, []a
 		}
 		return "r.id", nil, nil
 	}
-	b, err := newBuilder(t, res, 0, true)
-	if err != nil {
+	var b builder
+	if err := b.init(t, res, 0, true); err != nil {
 		return "", nil, err
 	}
 	b.sortPath = sortBy

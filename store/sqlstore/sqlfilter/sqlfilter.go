@@ -37,8 +37,8 @@ func (t Translator) Where(res Resource, tenantID int64, expr any) (string, []any
 	if isNilExpr(expr) {
 		return sqlTrue, nil, nil
 	}
-	b, err := newBuilder(t, res, tenantID, false)
-	if err != nil {
+	var b builder
+	if err := b.init(t, res, tenantID, false); err != nil {
 		return "", nil, err
 	}
 	if err := b.expr(expr, 0); err != nil {

@@ -31,22 +31,23 @@ type builder struct {
 	sortPath string
 }
 
-func newBuilder(t Translator, res Resource, tenantID int64, sort bool) (*builder, error) {
+// init prepares b (kept on the caller's stack) for one translation.
+func (b *builder) init(t Translator, res Resource, tenantID int64, sort bool) error {
 	if t.Reg == nil || t.Reg.Users == nil || t.Reg.Groups == nil {
-		return nil, &store.QueryError{Sort: sort, Msg: "no schemas registry configured"}
+		return &store.QueryError{Sort: sort, Msg: "no schemas registry configured"}
 	}
-	b := &builder{d: t.Dialect, res: res, tenant: tenantID, sort: sort}
+	b.d, b.res, b.tenant, b.sort = t.Dialect, res, tenantID, sort
 	switch res {
 	case Users:
 		b.rt = t.Reg.Users
 	case Groups:
 		b.rt = t.Reg.Groups
 	default:
-		return nil, &store.QueryError{Sort: sort, Msg: "unknown resource type"}
+		return &store.QueryError{Sort: sort, Msg: "unknown resource type"}
 	}
-	b.sb.Grow(160)
-	b.args = make([]any, 0, 8)
-	return b, nil
+	b.sb.Grow(256)
+	b.args = make([]any, 0, 12)
+	return nil
 }
 
 func (b *builder) w(s string) { b.sb.WriteString(s) }

@@ -34,6 +34,9 @@ func lower(s any) any {
 	case string:
 		return strings.ToLower(v)
 	case []byte:
+		if v == nil { // mattn passes SQL NULL as a nil []byte
+			return nil
+		}
 		return strings.ToLower(string(v))
 	default:
 		return v
