@@ -1,28 +1,40 @@
 // Package bulkcsv owns the CSV formats of scimd's bulk user and group
 // import/export: the streaming reader (BOM, delimiter and dialect
-// detection, limits), the schema-generated column set, the row mapper
-// (CSV row → SCIM attribute map, or a row error) and the writers.
+// detection, limits), the schema-generated column set, the row mappers
+// (CSV row → SCIM attribute map, or a row error) and the writers. The job
+// runner that wires them to the Bulk engine lives here too, in files of
+// its own.
 //
-// This part of the package is pure format code (STYLE habit 12): it works
-// on io.Reader and io.Writer, SCIM attribute maps and schemas.Registry. It
-// knows nothing of HTTP, the database or jobs; the job runner wires it to
-// the Bulk engine. It must not import store or scim (nor cmd or test).
+// The format files (reader, columns, dialect, values, plan, mapper*,
+// merge, groups_import, writer, box) are pure (STYLE habit 12): they work
+// on io.Reader, io.Writer, SCIM attribute maps and schemas.Registry, and
+// know nothing of HTTP, the database or jobs. The package must not import
+// store or scim (except the Bulk engine, scim/bulk), cmd or test.
 //
 // # Reading a user import
 //
 //	rd, err := bulkcsv.NewReader(body, bulkcsv.ReaderOptions{})
-//	// err is a *FileError: refuse the file at once (400, no job)
+//	// err: a *FileError refuses the file at once (400, no job)
 //	m, err := bulkcsv.NewMapper(reg, bulkcsv.DetectDialect(reg, rd.Header()), rd.Header(), opts)
-//	// err is a *FileError as well
+//	// err: a *FileError as well
 //	for {
 //		num, rec, err := rd.Read()
-//		if err == io.EOF { break }
-//		// *RowError: that row failed, go on; *FileError or other: stop
+//		if err == io.EOF {
+//			break
+//		}
+//		// err: a *RowError fails that row, go on; anything else stops
 //		row, err := m.Map(num, rec)
-//		// *RowError: that row failed
-//		// row.ID != "": update that user only; else try row.Match in order;
+//		// err: a *RowError fails that row
+//		// row.ID != "": update that user only (unknown id: the row fails);
+//		// else look the user up by row.Match, then row.Fallback;
 //		// create with row.NewUser(), update with row.ApplyTo(stored).
 //	}
+//
+// A group-assignment import reads the same way with NewGroupMapper and
+// GroupRow (SPEC §6). An export is NewWriter(w, cols, opts) with cols from
+// ExportColumns (the attributes= list) or Columns (every column), one
+// Write per user, Flush when the caller wants bytes on the wire;
+// NewGroupsWriter writes the groups export.
 //
 // # Dialects
 //

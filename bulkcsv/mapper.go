@@ -62,9 +62,9 @@ type Match struct {
 // How the caller applies it (SPEC §5): if ID is set, the row updates that
 // user only (an unknown id fails the row, never creates). Otherwise the
 // user is looked up by Match, then (SAP only) by Fallback; with no match
-// the row creates a user from NewUser(), which fails if it has no
-// userName. An update replaces the stored attributes with
-// ApplyTo(stored).
+// the row creates a user from NewUser(); CheckCreate says whether it can
+// (a new user needs a userName). An update replaces the stored attributes
+// with ApplyTo(stored).
 type Row struct {
 	Num      int            // 1-based data row number
 	ID       string         // SCIM id, when the id column is present and non-empty
@@ -105,6 +105,15 @@ func (r *Row) NewUser() map[string]any {
 	return out
 }
 
+// CheckCreate returns a *RowError if the row cannot create a user (the
+// caller found no user to update): a new user needs a userName.
+func (r *Row) CheckCreate() error {
+	if r.UserName() == "" {
+		return &RowError{Num: r.Num, Column: "userName", Msg: "no existing user matches and a new user needs a userName"}
+	}
+	return nil
+}
+
 // UserName returns the userName the row sets or would create the user
 // with, or "".
 func (r *Row) UserName() string {
@@ -138,6 +147,7 @@ type Mapper struct {
 
 	cells []string
 	vals  []any
+	strs  strArena
 }
 
 type emailLeaves struct{ value, primary *leaf }
@@ -152,10 +162,8 @@ func (m *Mapper) Dialect() Dialect { return m.dialect }
 // column, an undefined customFieldMap.<key>, phoneNumber without
 // phoneRegion.
 func NewMapper(reg *schemas.Registry, d Dialect, header []string, opts MapperOptions) (*Mapper, error) {
-	if opts.MatchBy == "" {
-		opts.MatchBy = MatchUserName
-	}
-	if _, err := ParseMatchBy(string(opts.MatchBy)); err != nil {
+	var err error
+	if opts.MatchBy, err = ParseMatchBy(string(opts.MatchBy)); err != nil {
 		return nil, err
 	}
 	if opts.MaxGroupsPerUser <= 0 {
@@ -165,7 +173,6 @@ func NewMapper(reg *schemas.Registry, d Dialect, header []string, opts MapperOpt
 		dialect: d, opts: opts, header: header, plan: newPlan(),
 		idCell: -1, groupsCell: -1, passwordCell: -1, matchCell: -1, matchKey: opts.MatchBy,
 	}
-	var err error
 	switch d {
 	case SAP:
 		err = m.initSAP()
@@ -327,9 +334,12 @@ func (m *Mapper) Map(num int, rec []string) (Row, error) {
 			}
 			continue
 		}
-		v, msg := lf.conv(c)
+		v, str, msg := lf.conv(c)
 		if msg != "" {
 			return Row{}, &RowError{Num: num, Column: lf.column, Msg: msg}
+		}
+		if v == nil {
+			v = m.strs.box(str)
 		}
 		vals[lf.id] = v
 	}

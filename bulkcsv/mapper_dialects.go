@@ -53,13 +53,20 @@ func (m *Mapper) addLeaf(cols map[string]int, lower string, parent *node, key st
 var primaryWork = []constKV{{"type", "work"}, {"primary", true}}
 
 // initSAP prepares the SAP application import mapping (SPEC §5):
-// status→active, loginName→userName (empty: mail, on creation only),
-// mail→emails[0] {value, type work, primary}, firstName/lastName→
-// name.givenName/familyName, language→preferredLanguage,
-// validFrom/validTo→the SAP extension, spCustomAttributeN→the SAP custom
-// attribute customAttributeN, groups. Strings are limited to 64
-// characters. Unknown columns are ignored. Rows match by mail, then by
-// loginName; MapperOptions.MatchBy does not apply.
+//   - status → active (active/inactive or a boolean);
+//   - loginName → userName; an empty loginName makes the mail the userName
+//     of a created user (Row.Defaults) and leaves an existing one alone;
+//   - mail → emails[0] {value, type work, primary}; on update it merges
+//     into the stored e-mail with that address, else is added (SAP cannot
+//     change the e-mail of an existing user);
+//   - firstName/lastName → name.givenName/familyName;
+//   - language → preferredLanguage (xx_XX stored as xx-XX);
+//   - validFrom/validTo → the SAP extension, as yyyyMMddHHmmss'Z';
+//   - spCustomAttributeN → the SAP custom attribute customAttributeN;
+//   - groups.
+//
+// Strings are limited to 64 characters. Unknown columns are ignored. Rows
+// match by mail, then by loginName; MapperOptions.MatchBy does not apply.
 func (m *Mapper) initSAP() error {
 	cols, err := m.dialectColumns(
 		func(l string) bool { return sapOnly(l) || l == sapGroups },
@@ -73,7 +80,9 @@ func (m *Mapper) initSAP() error {
 	root := m.plan.root
 	m.addLeaf(cols, sapColStatus, root, "active", convSAPStatus, "").mandatory = true
 	m.addLeaf(cols, sapLoginName, root, "userName", convSAPString, "")
-	mail := root.list("emails").elem(0)
+	mails := root.list("emails")
+	mails.byKey = "value" // an update never overwrites another address
+	mail := mails.elem(0)
 	mail.consts = primaryWork
 	m.addLeaf(cols, sapMail, mail, "value", convSAPString, "").mandatory = true
 	name := root.kid("name")
@@ -84,7 +93,7 @@ func (m *Mapper) initSAP() error {
 	m.addLeaf(cols, sapValidFrom, sap, "validFrom", convZulu, schemas.SAPUserURN+":validFrom")
 	m.addLeaf(cols, sapValidTo, sap, "validTo", convZulu, schemas.SAPUserURN+":validTo")
 	custom := root.kid(schemas.SAPCustomURN).list("attributes")
-	custom.byName = "name"
+	custom.byKey = "name"
 	for n := 1; n <= sapCustomColumns; n++ {
 		attr := "customAttribute" + strconv.Itoa(n)
 		lower := sapCustomPfx + strconv.Itoa(n)

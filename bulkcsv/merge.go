@@ -14,8 +14,9 @@ import "strings"
 // merged into that value sub-attribute by sub-attribute; an N beyond the
 // stored values appends a value. Setting primary on one value removes it
 // from the others. A value left with only type, primary or display after a
-// clear is removed. Stored values keep their stored order. SAP custom
-// attributes (spCustomAttributeN) are matched by name instead of position.
+// clear is removed. Stored values keep their stored order. In the SAP
+// dialect, custom attributes (spCustomAttributeN) are matched by name and
+// the mail by address instead of by position.
 func (r *Row) ApplyTo(stored map[string]any) map[string]any {
 	out := make(map[string]any, len(stored)+len(r.Attrs))
 	for k, v := range stored {
@@ -166,8 +167,12 @@ func (r *Row) mergeList(l *list, lv []any, stored []any) []any {
 			continue
 		}
 		pos := -1
-		if l.byName != "" {
-			pos = findByKey(out, l.byName, constValue(e, l.byName))
+		if l.byKey != "" {
+			key := constValue(e, l.byKey)
+			if key == nil {
+				key = em[l.byKey]
+			}
+			pos = findByKey(out, l.byKey, key)
 			if em == nil {
 				if pos >= 0 {
 					out[pos] = nil // a cleared custom attribute goes altogether
@@ -232,10 +237,17 @@ func constValue(n *node, key string) any {
 	return nil
 }
 
+// findByKey returns the position of the element whose sub-attribute key
+// equals want (strings compare case-insensitively), or -1.
 func findByKey(list []any, key string, want any) int {
+	ws, wantString := want.(string)
 	for i, v := range list {
 		m, _ := v.(map[string]any)
-		if _, got, ok := lookup(m, key); ok && got == want {
+		_, got, ok := lookup(m, key)
+		if !ok {
+			continue
+		}
+		if gs, isString := got.(string); wantString && isString && strings.EqualFold(gs, ws) || got == want {
 			return i
 		}
 	}

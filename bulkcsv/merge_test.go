@@ -2,6 +2,7 @@ package bulkcsv
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -127,6 +128,18 @@ func TestApplyTo(t *testing.T) {
 			want:   `{"userName":"EID1","active":false,"name":{"familyName":"L"},"emails":[{"value":"other@x"},{"value":"a@x","primary":true,"type":"work"}]}`,
 		},
 		{
+			name:   "SAP: the mail is matched by address, never overwrites another one",
+			csv:    "status,mail,lastName\nactive,A@X,L\n",
+			stored: `{"userName":"u","emails":[{"value":"p@x","primary":true},{"value":"a@x","type":"home"}]}`,
+			want:   `{"userName":"u","active":true,"name":{"familyName":"L"},"emails":[{"value":"p@x"},{"value":"A@X","type":"work","primary":true}]}`,
+		},
+		{
+			name:   "SAP: a mail the user does not have is added",
+			csv:    "status,loginName,mail,lastName\nactive,EID1,new@x,L\n",
+			stored: `{"userName":"EID1","emails":[{"value":"p@x","primary":true}]}`,
+			want:   `{"userName":"EID1","active":true,"name":{"familyName":"L"},"emails":[{"value":"p@x"},{"value":"new@x","type":"work","primary":true}]}`,
+		},
+		{
 			name:   "names are matched case-insensitively in stored data",
 			csv:    "userName,name.givenName,displayName\nu,G,D\n",
 			stored: `{"username":"u","Name":{"givenname":"x","familyName":"F"},"DISPLAYNAME":"old"}`,
@@ -164,5 +177,17 @@ func TestNewUser(t *testing.T) {
 	row = mapOne(t, "status,loginName,mail,lastName\nactive,EID1,a@x,L\n", MapperOptions{})
 	if u := row.NewUser(); u["userName"] != "EID1" || row.Fallback != (Match{MatchUserName, "EID1"}) || row.Match != (Match{MatchEmails, "a@x"}) {
 		t.Fatalf("SAP user with loginName: %v %+v %+v", u, row.Match, row.Fallback)
+	}
+}
+
+func TestCheckCreate(t *testing.T) {
+	row := mapOne(t, "userName,externalId,title\n,X-1,T\n", MapperOptions{MatchBy: MatchExternalID})
+	var re *RowError
+	if err := row.CheckCreate(); !errors.As(err, &re) || re.Num != 1 || re.Column != "userName" {
+		t.Fatalf("no userName: %v", err)
+	}
+	row = mapOne(t, "userName\nu\n", MapperOptions{})
+	if err := row.CheckCreate(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -45,16 +45,17 @@ type list struct {
 	elems  []*node // complex elements, by index
 	simple []*leaf // simple entries, by index
 	index  []int   // the [N] of each element or entry
-	byName string  // elements are matched by this sub-attribute instead of by index (SAP custom attributes)
-	bit    int     // bit of the first element in Row.present
+	// byKey: stored elements are matched by this sub-attribute's value
+	// instead of by index (SAP: custom attributes by name, the mail by value).
+	byKey  string
+	bit    int // bit of the first element in Row.present
 	lo, hi int32
 }
 
 type plan struct {
 	root   *node
 	leaves []*leaf // by id
-	lists  []*list
-	nbits  int
+	nbits  int     // list elements, each with a bit in Row.present
 }
 
 func newPlan() *plan { return &plan{root: &node{}} }
@@ -132,7 +133,6 @@ func (p *plan) finishNode(n *node) {
 		l.hi = int32(len(p.leaves))
 		l.bit = p.nbits
 		p.nbits += len(l.index)
-		p.lists = append(p.lists, l)
 	}
 	n.size = len(n.leaves) + len(n.kids) + len(n.lists) + len(n.consts)
 	n.hi = int32(len(p.leaves))
@@ -182,9 +182,9 @@ func (b *bitset) has(i int) bool {
 	return i>>6 < len(b.more) && b.more[i>>6]&(1<<(i&63)) != 0
 }
 
-// valueKey is the sub-attribute that carries a multi-valued element's
-// value; elements left with only decorations (type, primary, display) after
-// a clear are dropped.
+// decorationOnly reports whether a multi-valued element has nothing left
+// but decorations (type, primary, display): such an element, after a
+// clear, is dropped.
 func decorationOnly(m map[string]any) bool {
 	for k := range m {
 		switch strings.ToLower(k) {

@@ -69,6 +69,9 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	if bytes.IndexByte(hdr, 0) >= 0 || !utf8.Valid(hdr) { // a header longer than the sniffed start
+		return nil, fileErrorf("", "not a UTF-8 CSV file: the header row is not valid UTF-8 text")
+	}
 	lim := &limitReader{r: io.MultiReader(bytes.NewReader(hdr), br), max: int64(maxRow) + csvBufSize}
 	cr := csv.NewReader(lim)
 	cr.Comma = comma

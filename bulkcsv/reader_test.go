@@ -92,8 +92,11 @@ func TestReaderRowTooLong(t *testing.T) {
 			}
 		})
 	}
+	// Invalid UTF-8 in a header longer than the sniffed start.
+	_, err := NewReader(strings.NewReader(strings.Repeat("h,", sniffSize)+"\xff\n"), ReaderOptions{MaxColumns: sniffSize + 10})
+	wantFileError(t, err, "header row is not valid UTF-8")
 	// A header over the limit.
-	_, err := NewReader(strings.NewReader(strings.Repeat("h", 2*limit)+"\n"), ReaderOptions{MaxRowBytes: limit})
+	_, err = NewReader(strings.NewReader(strings.Repeat("h", 2*limit)+"\n"), ReaderOptions{MaxRowBytes: limit})
 	wantFileError(t, err, "header row is longer")
 	// The default limit lets a 900 KiB cell through.
 	big := strings.Repeat("z", 900<<10)

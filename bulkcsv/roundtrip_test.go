@@ -311,8 +311,9 @@ func TestRoundTripGroupsExport(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		g := group{id: strconv.Itoa(i), name: randText(r) + "g", ext: maybe(r)}
 		for j := r.IntN(5); j > 0; j-- {
-			g.members = appendUnique(g.members, randText(r)+"m")
+			g.members = append(g.members, randText(r)+"m")
 		}
+		g.members = dedupe(g.members)
 		groups = append(groups, g)
 		if err := gw.Write(g.id, g.name, g.ext, g.members); err != nil {
 			t.Fatal(err)

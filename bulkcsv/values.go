@@ -2,6 +2,7 @@ package bulkcsv
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,8 +12,9 @@ import (
 )
 
 // converter turns a non-empty cell into an attribute value, or returns the
-// reason it cannot.
-type converter func(cell string) (any, string)
+// reason it cannot (msg). A string result comes back in s with v nil, so
+// that the mapper can box it without an allocation of its own.
+type converter func(cell string) (v any, s string, msg string)
 
 // converterFor returns the converter for an attribute of the given schema
 // type. Strings, references and binary values are taken as they are; the
@@ -32,7 +34,7 @@ func converterFor(a *schemas.Attribute) converter {
 	}
 }
 
-func convString(s string) (any, string) { return s, "" }
+func convString(s string) (any, string, string) { return nil, s, "" }
 
 // parseBool accepts true/false, 1/0 and yes/no in any letter case.
 func parseBool(s string) (v, ok bool) {
@@ -65,36 +67,36 @@ func parseBool(s string) (v, ok bool) {
 	return false, false
 }
 
-func convBool(s string) (any, string) {
+func convBool(s string) (any, string, string) {
 	if v, ok := parseBool(s); ok {
-		return v, ""
+		return v, "", ""
 	}
-	return nil, "not a boolean (true/false, TRUE/FALSE, 1/0, yes/no): " + quoteCell(s)
+	return nil, "", "not a boolean (true/false, TRUE/FALSE, 1/0, yes/no): " + quoteCell(s)
 }
 
-func convInteger(s string) (any, string) {
+func convInteger(s string) (any, string, string) {
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil {
-		return nil, "not an integer: " + quoteCell(s)
+		return nil, "", "not an integer: " + quoteCell(s)
 	}
-	return n, ""
+	return n, "", ""
 }
 
-func convDecimal(s string) (any, string) {
+func convDecimal(s string) (any, string, string) {
 	t := strings.TrimSpace(s)
 	f, err := strconv.ParseFloat(t, 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || strings.ContainsAny(t, "xXpP_") {
-		return nil, "not a decimal number: " + quoteCell(s)
+		return nil, "", "not a decimal number: " + quoteCell(s)
 	}
-	return f, ""
+	return f, "", ""
 }
 
-func convDateTime(s string) (any, string) {
+func convDateTime(s string) (any, string, string) {
 	t := strings.TrimSpace(s)
 	if _, err := time.Parse(time.RFC3339Nano, t); err != nil {
-		return nil, "not an RFC 3339 date-time (e.g. 2024-05-01T08:00:00Z): " + quoteCell(s)
+		return nil, "", "not an RFC 3339 date-time (e.g. 2024-05-01T08:00:00Z): " + quoteCell(s)
 	}
-	return t, ""
+	return nil, t, ""
 }
 
 // zuluLayout is SAP's CSV form of validFrom/validTo: yyyyMMddHHmmss'Z'.
@@ -114,12 +116,12 @@ func isZulu(s string) bool {
 	return err == nil
 }
 
-func convZulu(s string) (any, string) {
+func convZulu(s string) (any, string, string) {
 	t := strings.TrimSpace(s)
 	if !isZulu(t) {
-		return nil, "not a time stamp in the Zulu format yyyyMMddHHmmss'Z' (e.g. 20240501080000Z): " + quoteCell(s)
+		return nil, "", "not a time stamp in the Zulu format yyyyMMddHHmmss'Z' (e.g. 20240501080000Z): " + quoteCell(s)
 	}
-	return t, ""
+	return nil, t, ""
 }
 
 // isValidity reports whether p is the SAP extension's validFrom or validTo,
@@ -132,41 +134,41 @@ func isValidity(p schemas.Path) bool {
 // sapMaxRunes is SAP's limit for string values of the application import.
 const sapMaxRunes = 64
 
-func convSAPString(s string) (any, string) {
+func convSAPString(s string) (any, string, string) {
 	if n := utf8.RuneCountInString(s); n > sapMaxRunes {
-		return nil, "longer than " + strconv.Itoa(sapMaxRunes) + " characters (" + strconv.Itoa(n) + ")"
+		return nil, "", "longer than " + strconv.Itoa(sapMaxRunes) + " characters (" + strconv.Itoa(n) + ")"
 	}
-	return s, ""
+	return nil, s, ""
 }
 
 // sapStatus accepts active/inactive and the booleans.
-func convSAPStatus(s string) (any, string) {
+func convSAPStatus(s string) (any, string, string) {
 	t := strings.TrimSpace(s)
 	switch {
 	case strings.EqualFold(t, "active"):
-		return true, ""
+		return true, "", ""
 	case strings.EqualFold(t, "inactive"):
-		return false, ""
+		return false, "", ""
 	}
 	if v, ok := parseBool(t); ok {
-		return v, ""
+		return v, "", ""
 	}
-	return nil, "not a status (active or inactive): " + quoteCell(s)
+	return nil, "", "not a status (active or inactive): " + quoteCell(s)
 }
 
 // sapLanguage accepts xx, XX, xx-XX and xx_XX; the value is stored as a
 // language tag (xx_XX becomes xx-XX).
-func convSAPLanguage(s string) (any, string) {
+func convSAPLanguage(s string) (any, string, string) {
 	t := strings.TrimSpace(s)
 	lower := func(c byte) bool { return c >= 'a' && c <= 'z' }
 	upper := func(c byte) bool { return c >= 'A' && c <= 'Z' }
 	switch {
 	case len(t) == 2 && (lower(t[0]) && lower(t[1]) || upper(t[0]) && upper(t[1])):
-		return t, ""
+		return nil, t, ""
 	case len(t) == 5 && lower(t[0]) && lower(t[1]) && (t[2] == '-' || t[2] == '_') && upper(t[3]) && upper(t[4]):
-		return t[:2] + "-" + t[3:], ""
+		return nil, t[:2] + "-" + t[3:], ""
 	}
-	return nil, "not a language code (xx, XX, xx-XX or xx_XX): " + quoteCell(s)
+	return nil, "", "not a language code (xx, XX, xx-XX or xx_XX): " + quoteCell(s)
 }
 
 func quoteCell(s string) string {
@@ -221,32 +223,26 @@ func unneutralise(s string) string {
 // splitList splits a ';'-separated list of names (see the package
 // documentation for the escaping rule). The result is never nil.
 func splitList(s string) []string {
-	out := []string{}
+	out := make([]string, 0, strings.Count(s, ";")+1)
 	if s == "" {
 		return out
 	}
 	if !strings.ContainsAny(s, `\`) {
 		for len(s) > 0 {
-			i := strings.IndexByte(s, ';')
-			part := s
-			if i >= 0 {
-				part, s = s[:i], s[i+1:]
-			} else {
-				s = ""
-			}
+			part, rest, _ := strings.Cut(s, ";")
 			if part = strings.Trim(part, " \t"); part != "" {
-				out = appendUnique(out, part)
+				out = append(out, part)
 			}
+			s = rest
 		}
-		return out
+		return dedupe(out)
 	}
 	var b strings.Builder
 	lead := true // no character taken yet for the current name
 	trailWS := 0 // unescaped white space at the end of b
 	flush := func() {
-		name := b.String()[:b.Len()-trailWS]
-		if name != "" {
-			out = appendUnique(out, name)
+		if name := b.String()[:b.Len()-trailWS]; name != "" {
+			out = append(out, name)
 		}
 		b.Reset()
 		lead, trailWS = true, 0
@@ -271,16 +267,29 @@ func splitList(s string) []string {
 		}
 	}
 	flush()
-	return out
+	return dedupe(out)
 }
 
-func appendUnique(list []string, s string) []string {
+// dedupe removes repeated names, keeping the first; linear for long lists.
+func dedupe(list []string) []string {
+	if len(list) <= 16 {
+		out := list[:0]
+		for _, x := range list {
+			if !slices.Contains(out, x) {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	seen := make(map[string]bool, len(list))
+	out := list[:0]
 	for _, x := range list {
-		if x == s {
-			return list
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
 		}
 	}
-	return append(list, s)
+	return out
 }
 
 // joinList joins names with ';', escaping each so that splitList returns

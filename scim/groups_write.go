@@ -8,6 +8,7 @@ import (
 	elimity "github.com/elimity-com/scim"
 	scimerrors "github.com/elimity-com/scim/errors"
 
+	"github.com/scimd/scimd/scim/bulk"
 	"github.com/scimd/scimd/scim/resource"
 	"github.com/scimd/scimd/store"
 )
@@ -19,74 +20,14 @@ type groupHandler struct{ a *API }
 
 var _ elimity.ResourceHandler = (*groupHandler)(nil)
 
-// resolveMembers checks that every member exists in the tenant and fills
-// its type.
+// resolveMembers and applyDelta are shared with the Bulk engine, which
+// owns them (scim/bulk/rfc_members.go).
 func resolveMembers(ctx context.Context, tx store.Tx, groupID string, ms []store.Member) error {
-	if len(ms) == 0 {
-		return nil
-	}
-	ids := make([]string, len(ms))
-	for i, m := range ms {
-		ids[i] = m.Value
-	}
-	users, groups, err := tx.ExistingIDs(ctx, ids)
-	if err != nil {
-		return err
-	}
-	for i := range ms {
-		m := &ms[i]
-		m.GroupID = groupID
-		switch {
-		case m.Value == groupID:
-			return badRequest("invalidValue", "a group cannot be a member of itself (%s)", m.Value)
-		case users[m.Value] && m.Type != store.MemberGroup:
-			m.Type = store.MemberUser
-		case groups[m.Value] && m.Type != store.MemberUser:
-			m.Type = store.MemberGroup
-		default:
-			return badRequest("invalidValue", "member %q is not a user or group of this tenant", m.Value)
-		}
-	}
-	return nil
+	return bulk.ResolveMembers(ctx, tx, groupID, ms)
 }
 
-// applyDelta writes a member delta and reports whether membership changed.
 func applyDelta(ctx context.Context, tx store.Tx, groupID string, d resource.MemberDelta) (bool, error) {
-	changed := false
-	if d.ReplaceAll {
-		if err := tx.RemoveAllMembers(ctx, groupID); err != nil {
-			return false, err
-		}
-		changed = true
-		if err := resolveMembers(ctx, tx, groupID, d.Set); err != nil {
-			return false, err
-		}
-		if _, err := tx.AddMembers(ctx, d.Set); err != nil {
-			return false, err
-		}
-	}
-	if len(d.Remove) > 0 {
-		rm := make([]store.Member, len(d.Remove))
-		for i, id := range d.Remove {
-			rm[i] = store.Member{GroupID: groupID, Value: id}
-		}
-		n, err := tx.RemoveMembers(ctx, rm)
-		if err != nil {
-			return false, err
-		}
-		changed = changed || n > 0
-	}
-	if len(d.Add) > 0 {
-		if err := resolveMembers(ctx, tx, groupID, d.Add); err != nil {
-			return false, err
-		}
-		n, err := tx.AddMembers(ctx, d.Add)
-		if err != nil {
-			return false, err
-		}
-		changed = changed || n > 0
-	}
-	return changed, nil
+	return bulk.ApplyDelta(ctx, tx, groupID, d)
 }
 
 func (h *groupHandler) Create(r *http.Request, attrs elimity.ResourceAttributes) (elimity.Resource, error) {

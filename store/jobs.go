@@ -96,6 +96,10 @@ type JobStore interface {
 	// FinishJob writes the final status, counts, error and finished time,
 	// and deletes the job's file. Only the claiming worker may finish.
 	FinishJob(ctx context.Context, j *Job) error
+	// ReleaseJob hands a running job claimed by j.ClaimedBy back to the
+	// queue (status queued, no claim) so that any replica resumes it from
+	// its checkpoint at once; used on graceful shutdown.
+	ReleaseJob(ctx context.Context, j *Job) error
 	// RequestCancel cancels a queued job at once, or flags a running one
 	// for its worker; finished jobs are returned unchanged.
 	RequestCancel(ctx context.Context, tenantID int64, id string) (Job, error)

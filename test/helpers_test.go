@@ -19,12 +19,13 @@ import (
 // Helpers on top of harness_test.go shared by the end-to-end tests.
 
 const (
-	errorSchema = "urn:ietf:params:scim:api:messages:2.0:Error"
-	listSchema  = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-	patchSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-	userSchema  = "urn:ietf:params:scim:schemas:core:2.0:User"
-	groupSchema = "urn:ietf:params:scim:schemas:core:2.0:Group"
-	entSchema   = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	errorSchema  = "urn:ietf:params:scim:api:messages:2.0:Error"
+	listSchema   = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+	patchSchema  = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+	userSchema   = "urn:ietf:params:scim:schemas:core:2.0:User"
+	groupSchema  = "urn:ietf:params:scim:schemas:core:2.0:Group"
+	entSchema    = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	searchSchema = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 )
 
 func randomHex(n int) string {
@@ -84,7 +85,7 @@ func scimErrorProblems(r *response, status int, scimTypes ...string) []string {
 	if r.Status != status {
 		out = append(out, fmt.Sprintf("status %d, want %d", r.Status, status))
 	}
-	if r.Status >= 500 {
+	if r.Status >= 500 && status < 500 {
 		out = append(out, "5xx is never acceptable for client input")
 	}
 	ct := r.Header.Get("Content-Type")

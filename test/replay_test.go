@@ -159,6 +159,9 @@ func runStep(t *testing.T, s *server, st replayStep, vars map[string]string, lab
 		t.Fatalf("%s: %v", label, err)
 	}
 	target := encodePath(path)
+	if target != st.Path {
+		label += " (sent " + target + ")"
+	}
 	var body []byte
 	if len(st.Body) > 0 {
 		b, err := substitute(string(st.Body), vars, jsonEscape)

@@ -13,7 +13,6 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"github.com/scimd/scimd/schemas"
 	"github.com/scimd/scimd/store"
@@ -126,11 +125,21 @@ func parseDSN(dsn string) (kind, driverDSN string, err error) {
 		return DialectPostgres, dsn, nil
 	case strings.HasPrefix(dsn, "sqlite://"):
 		// sqlite:///abs/path.db → /abs/path.db; sqlite://rel.db → rel.db
-		return DialectSQLite, strings.TrimPrefix(dsn, "sqlite://"), nil
+		path := strings.TrimPrefix(dsn, "sqlite://")
+		return DialectSQLite, path, checkSQLitePath(path)
 	case strings.Contains(dsn, "://"):
 		return "", "", fmt.Errorf("sqlstore: unsupported DSN scheme in %q", redact(dsn))
 	}
-	return DialectSQLite, dsn, nil
+	return DialectSQLite, dsn, checkSQLitePath(dsn)
+}
+
+// checkSQLitePath rejects in-memory databases: the writer and the reader
+// pool must share one file.
+func checkSQLitePath(path string) error {
+	if path == "" || strings.HasPrefix(path, ":memory:") || strings.Contains(path, "mode=memory") {
+		return fmt.Errorf("sqlstore: SQLite needs a file path, not %q", path)
+	}
+	return nil
 }
 
 // redact hides a password in a URL DSN for error messages.
@@ -143,18 +152,9 @@ func redact(dsn string) string {
 }
 
 func (s *Store) gormConfig() *gorm.Config {
-	lg := logger.Discard
-	if s.log.Enabled(context.Background(), slog.LevelDebug) {
-		lg = logger.NewSlogLogger(s.log, logger.Config{
-			SlowThreshold:             time.Second,
-			LogLevel:                  logger.Info,
-			IgnoreRecordNotFoundError: true,
-			ParameterizedQueries:      true,
-		})
-	}
 	return &gorm.Config{
 		SkipDefaultTransaction: true,
-		Logger:                 lg,
+		Logger:                 newGormLogger(s.log),
 	}
 }
 

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +27,9 @@ func TestParseDSN(t *testing.T) {
 		{dsn: "postgresql://h/db", kind: DialectPostgres, driver: "postgresql://h/db"},
 		{dsn: "mysql://u:secret@h/db", bad: true},
 		{dsn: "", bad: true},
+		{dsn: ":memory:", bad: true},
+		{dsn: "sqlite://", bad: true},
+		{dsn: "file:x?mode=memory&cache=shared", bad: true},
 	} {
 		kind, driver, err := parseDSN(c.dsn)
 		if c.bad {
@@ -188,3 +192,40 @@ func TestDerivedUserAttrs(t *testing.T) {
 		}
 	}
 }
+
+// TestDebugLogger checks that SQL traces go to slog at debug level
+// without parameter values.
+func TestDebugLogger(t *testing.T) {
+	var buf strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx := context.Background()
+	s, err := Open(ctx, Config{DSN: testdb.DSN(t, testdb.SQLite), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateTenant(ctx, "secret-tenant-name"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	out := buf.String()
+	mu.Unlock()
+	if !strings.Contains(out, "level=DEBUG msg=\"sqlstore: query\"") || !strings.Contains(out, "INSERT INTO tenants") {
+		t.Errorf("no debug SQL trace in:\n%s", out)
+	}
+	if strings.Contains(out, "secret-tenant-name") {
+		t.Errorf("trace contains a parameter value:\n%s", out)
+	}
+	if strings.Contains(out, "level=INFO msg=\"SQL") || strings.Contains(out, "level=ERROR") {
+		t.Errorf("gorm logs above debug:\n%s", out)
+	}
+}
+
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

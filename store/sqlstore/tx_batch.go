@@ -30,10 +30,9 @@ type insertSpec struct {
 
 // insertRows inserts items and returns the inserted ones. SQLite: one
 // prepared one-row INSERT each (a failed statement does not abort the
-// transaction). PostgreSQL: COPY for large batches (tryCopy); when that
-// collides, or for small batches, one multi-row INSERT … ON CONFLICT DO
-// NOTHING RETURNING id per 1000 rows, the rows not returned having
-// collided.
+// transaction). PostgreSQL: COPY per 10,000 rows (tryCopy); a part that
+// collides, or is small, goes through multi-row INSERT … ON CONFLICT DO
+// NOTHING RETURNING id instead, the rows not returned having collided.
 func (t *tx) insertRows(ctx context.Context, sp insertSpec, items []int, errs map[int]error) ([]int, error) {
 	ok := make([]int, 0, len(items))
 	if !t.pg {
@@ -55,14 +54,34 @@ func (t *tx) insertRows(ctx context.Context, sp insertSpec, items []int, errs ma
 		}
 		return ok, nil
 	}
-	done, err := t.tryCopy(ctx, sp.table, columnList(sp.columns), len(items), func(k int) []any {
-		return sp.args(items[k])
-	})
-	if err != nil || done {
-		return append(ok, items...), err
-	}
-	b := &binder{pg: true}
 	var failed []int
+	cols := columnList(sp.columns)
+	for part := range slices.Chunk(items, copyChunkRows) {
+		done, err := t.tryCopy(ctx, sp.table, cols, len(part), func(k int) []any { return sp.args(part[k]) })
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			ok = append(ok, part...)
+			continue
+		}
+		if ok, failed, err = t.insertValuesPG(ctx, sp, part, ok, failed); err != nil {
+			return nil, err
+		}
+	}
+	if len(failed) > 0 {
+		if err := sp.classify(failed); err != nil {
+			return nil, err
+		}
+	}
+	return ok, nil
+}
+
+// insertValuesPG inserts items with one multi-row INSERT … ON CONFLICT DO
+// NOTHING RETURNING id per 1000 rows, appending the inserted items to ok
+// and the others to failed.
+func (t *tx) insertValuesPG(ctx context.Context, sp insertSpec, items, ok, failed []int) ([]int, []int, error) {
+	b := &binder{pg: true}
 	for chunk := range slices.Chunk(items, pgBatchRows) {
 		b.reset()
 		b.sql("INSERT INTO " + sp.table + " (" + sp.columns + ") VALUES ")
@@ -78,7 +97,7 @@ func (t *tx) insertRows(ctx context.Context, sp insertSpec, items []int, errs ma
 		b.sql(" ON CONFLICT DO NOTHING RETURNING id")
 		ids, err := t.queryIDs(ctx, b.String(), b.args...)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		inserted := make(map[string]bool, len(ids))
 		for _, id := range ids {
@@ -92,12 +111,7 @@ func (t *tx) insertRows(ctx context.Context, sp insertSpec, items []int, errs ma
 			}
 		}
 	}
-	if len(failed) > 0 {
-		if err := sp.classify(failed); err != nil {
-			return nil, err
-		}
-	}
-	return ok, nil
+	return ok, failed, nil
 }
 
 // updateSpec describes a batched, version-checked UPDATE of resources.

@@ -9,9 +9,14 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// copyMinRows is the smallest batch written with COPY on PostgreSQL;
-// smaller ones use multi-row statements (COPY costs extra round trips).
-const copyMinRows = 200
+// COPY on PostgreSQL: batches of fewer than copyMinRows rows use
+// multi-row statements (COPY costs extra round trips); larger ones are
+// copied in parts of copyChunkRows, so that a collision sends only its
+// part to the slower INSERT … ON CONFLICT path.
+const (
+	copyMinRows   = 200
+	copyChunkRows = 10_000
+)
 
 // columnList splits a column list constant.
 func columnList(cols string) []string {

@@ -46,25 +46,31 @@ func (t *tx) insertEmails(ctx context.Context, rows []emailRow) error {
 		}
 		return nil
 	}
-	done, err := t.tryCopy(ctx, "user_emails", []string{"tenant_id", "value_ci", "user_id"}, len(rows),
-		func(k int) []any { return []any{t.tenant, rows[k].value, rows[k].user} })
-	if err != nil || done {
-		return err
-	}
+	cols := []string{"tenant_id", "value_ci", "user_id"}
 	b := &binder{pg: true}
-	for chunk := range slices.Chunk(rows, 5*pgBatchRows) {
-		b.reset()
-		b.sql("INSERT INTO user_emails (tenant_id, value_ci, user_id) VALUES ")
-		b.bind(t.tenant) // $1, referenced by tenantRef
-		for i, r := range chunk {
-			if i > 0 {
-				b.sql(", ")
-			}
-			b.tuple(tenantRef, r.value, r.user)
+	for part := range slices.Chunk(rows, copyChunkRows) {
+		done, err := t.tryCopy(ctx, "user_emails", cols, len(part),
+			func(k int) []any { return []any{t.tenant, part[k].value, part[k].user} })
+		if err != nil {
+			return err
 		}
-		b.sql(" ON CONFLICT DO NOTHING")
-		if _, err := t.sql.ExecContext(ctx, b.String(), b.args...); err != nil {
-			return fmt.Errorf("insert e-mails: %w", err)
+		if done {
+			continue
+		}
+		for chunk := range slices.Chunk(part, 5*pgBatchRows) {
+			b.reset()
+			b.sql("INSERT INTO user_emails (tenant_id, value_ci, user_id) VALUES ")
+			b.bind(t.tenant) // $1, referenced by tenantRef
+			for i, r := range chunk {
+				if i > 0 {
+					b.sql(", ")
+				}
+				b.tuple(tenantRef, r.value, r.user)
+			}
+			b.sql(" ON CONFLICT DO NOTHING")
+			if _, err := t.sql.ExecContext(ctx, b.String(), b.args...); err != nil {
+				return fmt.Errorf("insert e-mails: %w", err)
+			}
 		}
 	}
 	return nil

@@ -25,33 +25,36 @@ func (t *tx) AddMembers(ctx context.Context, members []store.Member) (int, error
 		}
 		return int(added), nil
 	}
-	done, err := t.tryCopy(ctx, "group_members", []string{"tenant_id", "group_id", "member_id", "member_type"},
-		len(members), func(k int) []any {
-			return []any{t.tenant, members[k].GroupID, members[k].Value, memberType(members[k])}
-		})
-	if err != nil {
-		return 0, fmt.Errorf("add members: %w", err)
-	}
-	if done {
-		return len(members), nil
-	}
+	cols := []string{"tenant_id", "group_id", "member_id", "member_type"}
 	b := &binder{pg: true}
-	for chunk := range slices.Chunk(members, 5*pgBatchRows) {
-		b.reset()
-		b.sql("INSERT INTO group_members (tenant_id, group_id, member_id, member_type) VALUES ")
-		b.bind(t.tenant) // $1, referenced by tenantRef
-		for i, m := range chunk {
-			if i > 0 {
-				b.sql(", ")
-			}
-			b.tuple(tenantRef, m.GroupID, m.Value, memberType(m))
-		}
-		b.sql(" ON CONFLICT DO NOTHING")
-		n, err := execCount(t.sql.ExecContext(ctx, b.String(), b.args...))
+	for part := range slices.Chunk(members, copyChunkRows) {
+		done, err := t.tryCopy(ctx, "group_members", cols, len(part), func(k int) []any {
+			return []any{t.tenant, part[k].GroupID, part[k].Value, memberType(part[k])}
+		})
 		if err != nil {
 			return 0, fmt.Errorf("add members: %w", err)
 		}
-		added += n
+		if done {
+			added += int64(len(part))
+			continue
+		}
+		for chunk := range slices.Chunk(part, 5*pgBatchRows) {
+			b.reset()
+			b.sql("INSERT INTO group_members (tenant_id, group_id, member_id, member_type) VALUES ")
+			b.bind(t.tenant) // $1, referenced by tenantRef
+			for i, m := range chunk {
+				if i > 0 {
+					b.sql(", ")
+				}
+				b.tuple(tenantRef, m.GroupID, m.Value, memberType(m))
+			}
+			b.sql(" ON CONFLICT DO NOTHING")
+			n, err := execCount(t.sql.ExecContext(ctx, b.String(), b.args...))
+			if err != nil {
+				return 0, fmt.Errorf("add members: %w", err)
+			}
+			added += n
+		}
 	}
 	return int(added), nil
 }
