@@ -70,13 +70,18 @@ func (a *API) viaElimity(c echo.Context) error {
 // rejects (Entra's bare-string manager, extension objects in path-less
 // replace) before elimity validates the PATCH body.
 func (a *API) patchViaElimity(c echo.Context) error {
-	rt := a.reg.Users
+	rt, dec := a.reg.Users, a.patchUsers
 	if strings.Contains(c.Path(), "/Groups") {
-		rt = a.reg.Groups
+		rt, dec = a.reg.Groups, a.patchGroups
 	}
 	in := body(c)
 	out, err := resource.NormalizePatchBody(rt, in)
 	if err != nil {
+		return err
+	}
+	// Our decoder names the problem precisely (noTarget, mutability,
+	// invalidPath …); elimity's messages are generic.
+	if _, err := dec.Decode(out); err != nil {
 		return err
 	}
 	if len(out) != len(in) || (len(out) > 0 && &out[0] != &in[0]) {

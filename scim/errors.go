@@ -11,7 +11,6 @@ import (
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/labstack/echo/v4"
 
-	"github.com/scimd/scimd/internal/reqctx"
 	"github.com/scimd/scimd/scim/filter"
 	"github.com/scimd/scimd/scim/resource"
 	"github.com/scimd/scimd/store"
@@ -85,7 +84,7 @@ func toScimError(ctx context.Context, log *slog.Logger, err error) scimerrors.Sc
 	case errors.Is(err, context.Canceled):
 		return scimerrors.ScimError{Status: 499, Detail: "The client closed the request."}
 	}
-	log.ErrorContext(ctx, "internal error", "err", err, "request_id", reqctx.RequestID(ctx))
+	log.ErrorContext(ctx, "internal error", "err", err)
 	return scimerrors.ScimError{Status: http.StatusInternalServerError, Detail: "Internal server error."}
 }
 

@@ -53,7 +53,7 @@ func (h *groupHandler) Create(r *http.Request, attrs elimity.ResourceAttributes)
 	if err := a.respondGroup(r, g, true); err != nil {
 		return elimity.Resource{}, a.fail(ctx, err)
 	}
-	return elimity.Resource{ID: g.ID, Attributes: done}, nil
+	return elimity.Resource{ID: g.ID, Attributes: done()}, nil
 }
 
 func lockGroup(ctx context.Context, tx store.Tx, r *http.Request, id string) (*store.Group, error) {
@@ -96,7 +96,7 @@ func (h *groupHandler) Replace(r *http.Request, id string, attrs elimity.Resourc
 	if err := a.respondGroup(r, out, true); err != nil {
 		return elimity.Resource{}, a.fail(ctx, err)
 	}
-	return elimity.Resource{ID: out.ID, Attributes: done}, nil
+	return elimity.Resource{ID: out.ID, Attributes: done()}, nil
 }
 
 func (h *groupHandler) Patch(r *http.Request, id string, ops []elimity.PatchOperation) (elimity.Resource, error) {
@@ -151,7 +151,7 @@ func (h *groupHandler) Patch(r *http.Request, id string, ops []elimity.PatchOper
 	if err := a.respondGroup(r, out, true); err != nil {
 		return elimity.Resource{}, a.fail(ctx, err)
 	}
-	return elimity.Resource{ID: out.ID, Attributes: done}, nil
+	return elimity.Resource{ID: out.ID, Attributes: done()}, nil
 }
 
 func (h *groupHandler) Delete(r *http.Request, id string) error {

@@ -89,6 +89,9 @@ func (a *API) listParams(sr searchRequest) (listParams, error) {
 	}
 	p.query.Offset = p.startIndex - 1
 	if f := strings.TrimSpace(sr.Filter); f != "" {
+		if strings.ContainsRune(f, 0) || strings.Contains(f, `\u0000`) {
+			return p, badRequest("invalidFilter", "NUL characters are not allowed in filters")
+		}
 		expr, err := scimfilter.Parse(f)
 		if err != nil {
 			return p, err

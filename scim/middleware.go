@@ -3,6 +3,7 @@ package scim
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -91,6 +92,12 @@ func (a *API) readBody(next echo.HandlerFunc) echo.HandlerFunc {
 		if int64(len(buf)) > limit {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 		}
+		if len(bytes.TrimSpace(buf)) > 0 && !json.Valid(buf) {
+			return badRequest("invalidSyntax", "the request body is not valid JSON")
+		}
+		if bytes.Contains(buf, []byte(`\u0000`)) {
+			return badRequest("invalidValue", "NUL characters (\\u0000) are not allowed in values")
+		}
 		req.Body = io.NopCloser(bytes.NewReader(buf))
 		req.ContentLength = int64(len(buf))
 		c.Set(bodyKey, buf)
@@ -117,6 +124,22 @@ func requireScope(scopes ...string) echo.MiddlewareFunc {
 				}
 			}
 			return forbidden("The token lacks the %s scope.", scopes[0])
+		}
+	}
+}
+
+// requireAllScopes lets the request through when its token has every one
+// of scopes.
+func requireAllScopes(scopes ...string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			have := reqctx.Scopes(c.Request().Context())
+			for _, s := range scopes {
+				if !slices.Contains(have, s) {
+					return forbidden("The token lacks the %s scope.", s)
+				}
+			}
+			return next(c)
 		}
 	}
 }

@@ -45,18 +45,32 @@ func (a *API) routes() *echo.Echo {
 	g.GET("/Users", a.listUsers, usersRead)
 	g.POST("/Users/.search", a.searchUsers, json, usersRead)
 	g.GET("/Users/:id", a.getUser, usersRead)
-	g.POST("/Users", a.viaElimity, json, usersManage)
-	g.PUT("/Users/:id", a.viaElimity, json, usersManage)
+	g.POST("/Users", a.prechecked(a.reg.Users, a.viaElimity), json, usersManage)
+	g.PUT("/Users/:id", a.prechecked(a.reg.Users, a.viaElimity), json, usersManage)
 	g.PATCH("/Users/:id", a.patchViaElimity, json, usersManage)
 	g.DELETE("/Users/:id", a.viaElimity, usersManage)
 
 	g.GET("/Groups", a.listGroups, groupsRead)
 	g.POST("/Groups/.search", a.searchGroups, json, groupsRead)
 	g.GET("/Groups/:id", a.getGroup, groupsRead)
-	g.POST("/Groups", a.viaElimity, json, groupsManage)
-	g.PUT("/Groups/:id", a.viaElimity, json, groupsManage)
+	g.POST("/Groups", a.prechecked(a.reg.Groups, a.viaElimity), json, groupsManage)
+	g.PUT("/Groups/:id", a.prechecked(a.reg.Groups, a.viaElimity), json, groupsManage)
 	g.PATCH("/Groups/:id", a.patchViaElimity, json, groupsManage)
 	g.DELETE("/Groups/:id", a.viaElimity, groupsManage)
+
+	g.POST("/Bulk", a.bulk, json) // scopes are checked per operation
+
+	g.POST("/Users/.import", a.importUsers, usersManage)
+	g.POST("/Groups/.import", a.importGroups, requireAllScopes(ScopeGroupsManage, ScopeUsersManage))
+	g.GET("/Users/.export", a.exportUsers, usersRead)
+	g.GET("/Groups/.export", a.exportGroups, groupsRead)
+
+	jobsRead := requireScope(ScopeTenantManage, ScopeUsersManage, ScopeGroupsManage, ScopeUsersRead, ScopeGroupsRead)
+	jobsManage := requireScope(ScopeTenantManage, ScopeUsersManage, ScopeGroupsManage)
+	g.GET("/Jobs", a.listJobs, jobsRead)
+	g.GET("/Jobs/:id", a.getJob, jobsRead)
+	g.GET("/Jobs/:id/report", a.jobReport, jobsRead)
+	g.DELETE("/Jobs/:id", a.cancelJob, jobsManage)
 
 	// Anything else under /scim/v2 is a SCIM 404 (or 405 via echo).
 	g.Any("/*", func(c echo.Context) error { return echo.NewHTTPError(http.StatusNotFound) })

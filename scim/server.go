@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/scimd/scimd/schemas"
+	"github.com/scimd/scimd/scim/bulk"
 	"github.com/scimd/scimd/scim/resource"
 	"github.com/scimd/scimd/store"
 )
@@ -45,6 +46,13 @@ type Config struct {
 	BulkMaxOperations int
 	// AdminToken guards /admin/v1; empty disables the admin API.
 	AdminToken string
+	// MaxImportBytes limits a CSV upload (default 1 GiB); it is separate
+	// from the much smaller JSON body limit.
+	MaxImportBytes int64
+	// MaxGroupsPerUser limits the groups column of one row (default 500);
+	// MaxGroupsPerFile the distinct groups of a group import (25,000).
+	MaxGroupsPerUser int
+	MaxGroupsPerFile int
 	// TokenCacheTTL bounds how long a verified token is trusted without a
 	// database look-up (revocations take at most this long to apply on
 	// other replicas).
@@ -66,6 +74,15 @@ func (c *Config) defaults() {
 	}
 	if c.BulkMaxOperations <= 0 {
 		c.BulkMaxOperations = 1000
+	}
+	if c.MaxImportBytes <= 0 {
+		c.MaxImportBytes = 1 << 30
+	}
+	if c.MaxGroupsPerUser <= 0 {
+		c.MaxGroupsPerUser = 500
+	}
+	if c.MaxGroupsPerFile <= 0 {
+		c.MaxGroupsPerFile = 25000
 	}
 	if c.TokenCacheTTL == 0 {
 		c.TokenCacheTTL = 5 * time.Second
@@ -99,6 +116,11 @@ type API struct {
 	tokens  *tokenCache
 	metrics *httpMetrics
 	admin   *Admin
+	// patchUsers and patchGroups decode PATCH bodies with precise errors
+	// before elimity validates them.
+	patchUsers, patchGroups *resource.PatchDecoder
+	// bulkRunner runs /Bulk operations (bulk_http.go).
+	bulkRunner *bulk.Runner
 }
 
 // New builds the API and its routes.
@@ -142,6 +164,8 @@ func New(cfg Config, d Deps) (*API, error) {
 		tokens: newTokenCache(cfg.TokenCacheTTL, d.Now),
 	}
 	a.admin = &Admin{Store: d.Store, NewID: d.NewID, Now: d.Now, OnRevoke: a.tokens.flush}
+	a.patchUsers, a.patchGroups = resource.NewPatchDecoder(d.Registry.Users), resource.NewPatchDecoder(d.Registry.Groups)
+	a.bulkRunner = a.newBulkRunner()
 	m, err := newHTTPMetrics(d.Metrics, d.Gatherer)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -42,5 +43,9 @@ func (a *API) serviceProviderConfig(c echo.Context) error {
 			"location":     loc,
 		},
 	}
-	return c.JSON(http.StatusOK, spc)
+	raw, err := json.Marshal(spc)
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "application/scim+json", raw)
 }

@@ -40,9 +40,10 @@ func tenantOf(ctx context.Context) int64 {
 	return t.ID
 }
 
-// done is the minimal non-empty attribute set returned to elimity so that
-// it answers 200/201; the override writer substitutes our rendering.
-var done = elimity.ResourceAttributes{"ok": true}
+// done returns a minimal non-empty attribute set for elimity so that it
+// answers 200/201; the override writer substitutes our rendering. It must
+// be a fresh map per call: elimity writes id, schemas and meta into it.
+func done() elimity.ResourceAttributes { return elimity.ResourceAttributes{"ok": true} }
 
 func (h *userHandler) Create(r *http.Request, attrs elimity.ResourceAttributes) (elimity.Resource, error) {
 	ctx := r.Context()
@@ -60,7 +61,7 @@ func (h *userHandler) Create(r *http.Request, attrs elimity.ResourceAttributes) 
 	if err := a.respondUser(r, u, nil); err != nil {
 		return elimity.Resource{}, a.fail(ctx, err)
 	}
-	return elimity.Resource{ID: u.ID, Attributes: done}, nil
+	return elimity.Resource{ID: u.ID, Attributes: done()}, nil
 }
 
 // lockUser reads one user for update inside tx and checks If-Match.
@@ -99,7 +100,7 @@ func (h *userHandler) Replace(r *http.Request, id string, attrs elimity.Resource
 	if err := a.respondUserWithGroups(r, out); err != nil {
 		return elimity.Resource{}, a.fail(ctx, err)
 	}
-	return elimity.Resource{ID: out.ID, Attributes: done}, nil
+	return elimity.Resource{ID: out.ID, Attributes: done()}, nil
 }
 
 func (h *userHandler) Patch(r *http.Request, id string, ops []elimity.PatchOperation) (elimity.Resource, error) {
@@ -128,7 +129,7 @@ func (h *userHandler) Patch(r *http.Request, id string, ops []elimity.PatchOpera
 	if err := a.respondUserWithGroups(r, out); err != nil {
 		return elimity.Resource{}, a.fail(ctx, err)
 	}
-	return elimity.Resource{ID: out.ID, Attributes: done}, nil
+	return elimity.Resource{ID: out.ID, Attributes: done()}, nil
 }
 
 func (h *userHandler) Delete(r *http.Request, id string) error {

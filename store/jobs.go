@@ -75,40 +75,60 @@ type ReportLine struct {
 	Error    string
 }
 
-// JobStore persists jobs, their uploaded files and reports.
+// JobStore persists jobs, their uploaded files and reports. A job of
+// another tenant is ErrNotFound for every method taking a tenant.
 type JobStore interface {
 	// CreateJob stores a job record. When file is not nil its content is
 	// stored with the job (in chunks, streamed) before the job becomes
-	// visible to workers, so a queued job always has its whole file.
+	// visible to workers, so a queued job always has its whole file; a
+	// read error of file (returned wrapped) leaves nothing behind.
+	// Status "" means queued; a job may also be created finished
+	// (succeeded, failed or cancelled: an export recorded after the fact,
+	// without a file), never running. CreatedAt (and FinishedAt of a
+	// finished job) default to now; FileSize is set when file is not nil.
+	// A taken id is a *UniquenessError.
 	CreateJob(ctx context.Context, j *Job, file io.Reader) error
 	GetJob(ctx context.Context, tenantID int64, id string) (Job, error)
-	// ListJobs returns jobs newest first.
+	// ListJobs returns one page of jobs newest first (count < 0: all) and
+	// the total number of jobs.
 	ListJobs(ctx context.Context, tenantID int64, offset, count int) ([]Job, int, error)
 	// ClaimJob atomically claims one runnable job of any tenant for
 	// worker: a queued job, or a running one whose heartbeat is older than
-	// lease (its worker died). It returns ErrNotFound when there is none.
-	// On PostgreSQL it uses FOR UPDATE SKIP LOCKED.
+	// lease (its worker died; lease <= 0 takes queued jobs only), oldest
+	// first. The job becomes running, claimed by worker, with a fresh
+	// heartbeat. It returns ErrNotFound when there is none. On PostgreSQL
+	// it uses FOR UPDATE SKIP LOCKED.
 	ClaimJob(ctx context.Context, worker string, lease time.Duration) (Job, error)
 	// Heartbeat refreshes the claim and returns the stored job (to see
 	// CancelRequested). It fails with ErrNotFound when worker no longer
 	// holds the claim.
 	Heartbeat(ctx context.Context, tenantID int64, id, worker string) (Job, error)
-	// FinishJob writes the final status, counts, error and finished time,
-	// and deletes the job's file. Only the claiming worker may finish.
+	// FinishJob writes the final status (succeeded, failed or cancelled),
+	// counts, error, checkpoint and phase of j, sets finished time and
+	// report expiry (also on j), clears the claim and deletes the job's
+	// file. Only the claiming worker (j.ClaimedBy) may finish: anyone else
+	// gets ErrNotFound. Other fields of j are ignored.
 	FinishJob(ctx context.Context, j *Job) error
 	// ReleaseJob hands a running job claimed by j.ClaimedBy back to the
-	// queue (status queued, no claim) so that any replica resumes it from
-	// its checkpoint at once; used on graceful shutdown.
+	// queue (status queued, no claim; file, counts and checkpoint kept) so
+	// that any replica resumes it from its checkpoint at once; used on
+	// graceful shutdown. ErrNotFound when the claim was lost.
 	ReleaseJob(ctx context.Context, j *Job) error
-	// RequestCancel cancels a queued job at once, or flags a running one
-	// for its worker; finished jobs are returned unchanged.
+	// RequestCancel cancels a queued job at once (its file is deleted), or
+	// flags a running one for its worker (CancelRequested); finished jobs
+	// are returned unchanged. It returns the job as stored afterwards.
 	RequestCancel(ctx context.Context, tenantID int64, id string) (Job, error)
-	// OpenJobFile streams the job's uploaded file.
+	// OpenJobFile streams the job's uploaded file (empty for a job created
+	// without one), reading a chunk at a time. A finished job's file is
+	// deleted: ErrNotFound.
 	OpenJobFile(ctx context.Context, tenantID int64, id string) (io.ReadCloser, error)
-	// ScanReport streams the job's report lines in row order.
+	// ScanReport streams the job's report lines in row order. It stops at
+	// the first error fn returns (returned as is).
 	ScanReport(ctx context.Context, tenantID int64, id string, fn func(ReportLine) error) error
-	// PurgeJobs deletes job records finished before recordsBefore, and the
-	// report lines of jobs finished before reportsBefore.
+	// PurgeJobs deletes job records (with their files and reports)
+	// finished before recordsBefore, and the report lines of jobs finished
+	// before reportsBefore (the record stays). It works in small batches,
+	// and also removes what interrupted uploads and deletions left behind.
 	PurgeJobs(ctx context.Context, recordsBefore, reportsBefore time.Time) error
 }
 
@@ -116,9 +136,12 @@ type JobStore interface {
 // that the chunk's effects, its report lines and the checkpoint commit (or
 // roll back) together.
 type JobTx interface {
-	// SaveProgress stores counts, checkpoint, phase and heartbeat of a job
-	// claimed by j.ClaimedBy; ErrNotFound if the claim was lost.
+	// SaveProgress stores counts, checkpoint, phase and heartbeat of a
+	// running job of the transaction's tenant claimed by j.ClaimedBy;
+	// ErrNotFound if the claim was lost (the caller then rolls back, so no
+	// chunk is applied by two workers). It never changes CancelRequested.
 	SaveProgress(ctx context.Context, j *Job) error
-	// AppendReport adds report lines (rows already present are ignored).
+	// AppendReport adds report lines of a job of the transaction's tenant
+	// (rows already present are ignored).
 	AppendReport(ctx context.Context, jobID string, lines []ReportLine) error
 }

@@ -4,8 +4,12 @@ import "context"
 
 // Store is the persistence contract. Read methods run outside any write
 // transaction; every write goes through Tx so that one request, one Bulk
-// operation or one import chunk commits atomically.
+// operation or one import chunk commits atomically. Jobs (JobStore) are the
+// exception: their records have methods of their own, and a chunk's job
+// progress is written through Tx (JobTx).
 type Store interface {
+	JobStore
+
 	// Tenants.
 	CreateTenant(ctx context.Context, name string) (Tenant, error)
 	GetTenant(ctx context.Context, name string) (Tenant, error)
@@ -56,6 +60,10 @@ type Store interface {
 // statements per call, never one round trip per item where the database
 // offers a batch form.
 type Tx interface {
+	// JobTx writes an import chunk's report lines and checkpoint in the
+	// chunk's transaction.
+	JobTx
+
 	// Users by an indexed key. The result maps each given value (as given)
 	// to the matching users; values without a match are absent.
 	UsersBy(ctx context.Context, key UserKey, values []string) (map[string][]*User, error)

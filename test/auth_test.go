@@ -141,6 +141,30 @@ func TestAuth(t *testing.T) {
 			mustSCIMError(t, s.doToken(t, tok, "GET", "/scim/v2/Users", nil), http.StatusUnauthorized)
 		})
 
+		t.Run("admin API errors", func(t *testing.T) {
+			cases := []struct {
+				name, method, path string
+				body               any
+				want               int
+			}{
+				{"duplicate tenant", "POST", "/admin/v1/tenants", map[string]any{"name": "default"}, 409},
+				{"empty tenant name", "POST", "/admin/v1/tenants", map[string]any{"name": ""}, 400},
+				{"malformed JSON", "POST", "/admin/v1/tenants", `{"name":`, 400},
+				{"token for a missing tenant", "POST", "/admin/v1/tenants/no-such-tenant/tokens", map[string]any{"scopes": []string{"users:read"}}, 404},
+				{"unknown scope", "POST", "/admin/v1/tenants/default/tokens", map[string]any{"scopes": []string{"users:destroy"}}, 400},
+				{"delete a missing token", "DELETE", "/admin/v1/tenants/default/tokens/no-such-token", nil, 404},
+				{"delete a missing tenant", "DELETE", "/admin/v1/tenants/no-such-tenant", nil, 404},
+			}
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					r := s.adminDo(t, c.method, c.path, c.body)
+					if r.Status != c.want {
+						t.Errorf("%d, want %d: %s", r.Status, c.want, r.Body)
+					}
+				})
+			}
+		})
+
 		t.Run("admin API", func(t *testing.T) {
 			cases := []struct {
 				name, token string

@@ -79,6 +79,7 @@ func TestETag(t *testing.T) {
 			{"user DELETE current", "Users", "DELETE", "current", []int{204}},
 			{"user PATCH star", "Users", "PATCH", "*", []int{200, 204}},
 			{"user PATCH garbage", "Users", "PATCH", `W/"no-such-version"`, []int{412}},
+			{"user PATCH list with the current one", "Users", "PATCH", "list", []int{200, 204}},
 			{"group PUT stale", "Groups", "PUT", "stale", []int{412}},
 			{"group PATCH stale", "Groups", "PATCH", "stale", []int{412}},
 			{"group DELETE stale", "Groups", "DELETE", "stale", []int{412}},
@@ -107,6 +108,8 @@ func TestETag(t *testing.T) {
 					im = v1
 				case "current":
 					im = v2
+				case "list":
+					im = `W/"no-such-version", ` + v2
 				}
 				r := s.do(t, c.method, path, body, "If-Match", im)
 				if !statusSet(c.want).has(r.Status) {

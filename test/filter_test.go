@@ -26,7 +26,7 @@ func TestFilters(t *testing.T) {
 		both := []string{userSchema, entSchema}
 		mk("a", map[string]any{"schemas": both, "userName": "alice@example.com", "externalId": "Ext-A",
 			"name": map[string]any{"givenName": "Alice", "familyName": "Anders"}, "title": "Engineer", "nickName": "Al", "active": true,
-			"emails": []any{map[string]any{"type": "work", "value": "alice@x.com", "primary": true}, map[string]any{"type": "home", "value": "alice@home.org"}},
+			"emails":  []any{map[string]any{"type": "work", "value": "alice@x.com", "primary": true}, map[string]any{"type": "home", "value": "alice@home.org"}},
 			entSchema: map[string]any{"employeeNumber": "100", "department": "Eng"}})
 		mk("b", map[string]any{"schemas": both, "userName": "Bob@Example.com", "externalId": "ext-b",
 			"name": map[string]any{"givenName": "Bob", "familyName": "Brown"}, "title": "Manager", "active": false,
@@ -41,7 +41,10 @@ func TestFilters(t *testing.T) {
 
 		// A timestamp strictly between the creations and a later update of b.
 		time.Sleep(20 * time.Millisecond)
-		mid := time.Now().UTC().Format(time.RFC3339Nano)
+		midT := time.Now().UTC()
+		mid := midT.Format(time.RFC3339Nano)
+		// The same instant written with a +02:00 offset.
+		midPlus2 := midT.In(time.FixedZone("", 2*3600)).Format(time.RFC3339Nano)
 		time.Sleep(20 * time.Millisecond)
 		s.must(t, http.StatusOK, "PATCH", "/scim/v2/Users/"+ids["b"], patchOps(map[string]any{"op": "replace", "path": "nickName", "value": "Bobby"}))
 		aCreated := jstr(s.must(t, http.StatusOK, "GET", "/scim/v2/Users/"+ids["a"], nil).JSON(t), "meta.created")
@@ -79,6 +82,8 @@ func TestFilters(t *testing.T) {
 			{`meta.lastModified gt "` + mid + `"`, "b"},
 			{`meta.lastModified lt "` + mid + `"`, "acd"},
 			{`meta.created ge "` + aCreated + `"`, "abcd"},
+			{`meta.lastModified gt "` + midPlus2 + `"`, "b"},
+			{`meta.lastModified le "` + midPlus2 + `"`, "acd"},
 			{`meta.created gt "` + mid + `"`, ""},
 			// logical operators and grouping
 			{`userName sw "a" or userName sw "c"`, "ac"},
@@ -102,6 +107,16 @@ func TestFilters(t *testing.T) {
 			{`emails[value sw "carol" or type eq "work"]`, "abc"},
 			{`emails[not (type eq "work")]`, "ac"},
 			{`active eq true and emails[type eq "work"]`, "a"},
+			{`emails.primary eq true`, "a"},
+			{`emails[primary eq true]`, "a"},
+			{`not (emails pr)`, "d"},
+			{`name.familyName pr`, "abc"},
+			// several matching values must not duplicate a user
+			{`emails.value co "@"`, "abc"},
+			{`emails[value co "o"]`, "abc"},
+			{`emails.type pr`, "abc"},
+			{`userName eq "alice@example.com" or userName eq "ALICE@example.com"`, "a"},
+			{`emails.value co "alice" or userName sw "alice"`, "a"},
 			// enterprise extension
 			{ent + `department eq "Eng"`, "ac"},
 			{ent + `department eq "eng"`, "ac"},

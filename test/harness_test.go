@@ -25,6 +25,17 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	// SCIMD_TEST_BINARY runs the suite against a prebuilt scimd (e.g. a
+	// release build) instead of building ../cmd/scimd.
+	if b := os.Getenv("SCIMD_TEST_BINARY"); b != "" {
+		abs, err := filepath.Abs(b)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		binary = abs
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "scimd-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -94,6 +105,8 @@ func startServer(t testing.TB, o serverOpts) *server {
 	if o.dsn == "" {
 		o.dsn = testdb.DSN(t, o.kind)
 	}
+	// Info level: the "listening" line the harness waits for is logged at
+	// info, and per-request lines make failure reports useful.
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--database", o.dsn,
 		"--bootstrap-token", testToken, "--admin-token", testAdminToken, "--log-level", "info"}
 	if o.schemasDir != "" {
@@ -151,6 +164,9 @@ func (s *server) stop() {
 		return
 	default:
 	}
+	// Idle keep-alive connections the client dialled but never used look
+	// "new" to the server, and http.Server.Shutdown waits 5 s for those.
+	client.CloseIdleConnections()
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.exited:

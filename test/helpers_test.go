@@ -1,6 +1,7 @@
 package test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -11,7 +12,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -34,13 +34,31 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// logTail returns the last n lines of the server log, for failure messages.
+// logTail returns the last n lines of the server log, for failure
+// messages; if the process crashed, the crash message and its first
+// scimd stack frames come first.
 func (s *server) logTail(n int) string {
-	lines := strings.Split(strings.TrimRight(s.stderr.String(), "\n"), "\n")
+	all := s.stderr.String()
+	lines := strings.Split(strings.TrimRight(all, "\n"), "\n")
+	var crash []string
+	for i, l := range lines {
+		if strings.HasPrefix(l, "fatal error:") || strings.HasPrefix(l, "panic:") {
+			crash = append(crash, "CRASH: "+l)
+			for _, f := range lines[i+1:] {
+				if strings.Contains(f, "scimd/scimd/") || strings.Contains(f, "elimity-com/scim") {
+					crash = append(crash, "  "+strings.TrimSpace(f))
+				}
+				if len(crash) > 12 {
+					break
+				}
+			}
+			break
+		}
+	}
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
-	return strings.Join(lines, "\n")
+	return strings.Join(append(crash, lines...), "\n")
 }
 
 // adminDo sends a request to the admin API with the admin token.
@@ -84,6 +102,9 @@ func scimErrorProblems(r *response, status int, scimTypes ...string) []string {
 	var out []string
 	if r.Status != status {
 		out = append(out, fmt.Sprintf("status %d, want %d", r.Status, status))
+		if r.Status < 400 {
+			return out // a success: the body is not an error at all
+		}
 	}
 	if r.Status >= 500 && status < 500 {
 		out = append(out, "5xx is never acceptable for client input")
@@ -148,6 +169,39 @@ func (s *server) send(t testing.TB, req *http.Request, timeout time.Duration) (*
 	return &response{Status: resp.StatusCode, Header: resp.Header, Body: raw}, nil
 }
 
+// try is do for goroutines: it never calls t.Fatal. A transport error
+// (e.g. the server died) comes back as status 0 with the error as body.
+func (s *server) try(method, path string, body any, hdr ...string) *response {
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return &response{Body: []byte(err.Error())}
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	if err != nil {
+		return &response{Body: []byte(err.Error())}
+	}
+	req.Header.Set("Authorization", "Bearer "+s.Token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/scim+json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	resp, err := client.Do(req.WithContext(ctx))
+	if err != nil {
+		return &response{Body: []byte(err.Error())}
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return &response{Status: resp.StatusCode, Header: resp.Header, Body: raw}
+}
+
 // q builds a query string with %20 for spaces, as IdPs send it.
 func q(kv ...string) string {
 	var b strings.Builder
@@ -193,46 +247,24 @@ func patchOps(ops ...map[string]any) map[string]any {
 	return map[string]any{"schemas": []string{patchSchema}, "Operations": ops}
 }
 
-// seedUsers creates n users named prefix0000… concurrently and returns
-// their ids in name order.
+// seedUsers creates n users named prefix0000… and returns their ids in
+// name order. It writes sequentially on purpose: seeding is not what the
+// callers test, and concurrency has its own test (concurrency_test.go).
 func (s *server) seedUsers(t testing.TB, prefix string, n int, extra func(i int) map[string]any) []string {
 	t.Helper()
 	ids := make([]string, n)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr string
-	next := make(chan int)
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				var ex map[string]any
-				if extra != nil {
-					ex = extra(i)
-				}
-				r := s.do(t, "POST", "/scim/v2/Users", userBody(fmt.Sprintf("%s%04d", prefix, i), ex))
-				if r.Status != http.StatusCreated {
-					mu.Lock()
-					if firstErr == "" {
-						firstErr = fmt.Sprintf("seed user %d: %d %s", i, r.Status, r.Body)
-					}
-					mu.Unlock()
-					continue
-				}
-				var m map[string]any
-				_ = json.Unmarshal(r.Body, &m)
-				ids[i], _ = m["id"].(string)
-			}
-		}()
-	}
 	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if firstErr != "" {
-		t.Fatal(firstErr)
+		var ex map[string]any
+		if extra != nil {
+			ex = extra(i)
+		}
+		r := s.do(t, "POST", "/scim/v2/Users", userBody(fmt.Sprintf("%s%04d", prefix, i), ex))
+		if r.Status != http.StatusCreated {
+			t.Fatalf("seed user %d: %d %s", i, r.Status, r.Body)
+		}
+		var m map[string]any
+		_ = json.Unmarshal(r.Body, &m)
+		ids[i], _ = m["id"].(string)
 	}
 	return ids
 }

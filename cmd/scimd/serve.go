@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,10 +31,17 @@ type serveFlags struct {
 	maxBody         byteSize
 	tokenCacheTTL   time.Duration
 	shutdownTimeout time.Duration
+	importMax       byteSize
+	importWorkers   int
+	importChunk     int
+	jobRetention    time.Duration
+	reportRetention time.Duration
+	maxGroupsUser   int
+	maxGroupsFile   int
 }
 
 func newServeCmd(g *globalFlags) *cobra.Command {
-	sf := &serveFlags{maxBody: 2 << 20}
+	sf := &serveFlags{maxBody: 2 << 20, importMax: 1 << 30}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the SCIM server",
@@ -59,6 +68,13 @@ a bearer token for it once (only its hash is stored).`,
 	f.StringVar(&sf.adminToken, "admin-token", "", "bearer token guarding /admin/v1; empty disables the admin API (env SCIMD_ADMIN_TOKEN)")
 	f.Var(&sf.maxBody, "max-body", "maximum SCIM JSON request body and Bulk maxPayloadSize, e.g. 2MiB (env SCIMD_MAX_BODY)")
 	f.DurationVar(&sf.tokenCacheTTL, "token-cache-ttl", 5*time.Second, "how long a verified token is cached (env SCIMD_TOKEN_CACHE_TTL)")
+	f.Var(&sf.importMax, "import-max-size", "maximum CSV upload size, e.g. 1GiB (env SCIMD_IMPORT_MAX_SIZE)")
+	f.IntVar(&sf.importWorkers, "import-workers", 1, "import jobs run concurrently by this process (env SCIMD_IMPORT_WORKERS)")
+	f.IntVar(&sf.importChunk, "import-chunk", 1000, "rows per import transaction (env SCIMD_IMPORT_CHUNK)")
+	f.DurationVar(&sf.jobRetention, "job-retention", 2*365*24*time.Hour, "how long job records are kept (env SCIMD_JOB_RETENTION)")
+	f.DurationVar(&sf.reportRetention, "report-retention", 7*24*time.Hour, "how long job reports are kept (env SCIMD_REPORT_RETENTION)")
+	f.IntVar(&sf.maxGroupsUser, "max-groups-per-user", 500, "limit of the groups column of one import row (env SCIMD_MAX_GROUPS_PER_USER)")
+	f.IntVar(&sf.maxGroupsFile, "max-groups-per-file", 25000, "limit of distinct groups in one group import file (env SCIMD_MAX_GROUPS_PER_FILE)")
 	f.DurationVar(&sf.shutdownTimeout, "shutdown-timeout", 30*time.Second, "grace period for in-flight requests on SIGTERM (env SCIMD_SHUTDOWN_TIMEOUT)")
 	return cmd
 }
@@ -72,6 +88,7 @@ type server struct {
 	http    *http.Server
 	ln      net.Listener
 	timeout time.Duration
+	flags   *serveFlags
 }
 
 func openServer(ctx context.Context, log *slog.Logger, g *globalFlags, sf *serveFlags, stdout io.Writer) (*server, error) {
@@ -87,10 +104,13 @@ func openServer(ctx context.Context, log *slog.Logger, g *globalFlags, sf *serve
 	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	hasher := password.Hasher{P: password.Default}
 	api, err := scim.New(scim.Config{
-		BaseURL:       sf.baseURL,
-		MaxBodyBytes:  int64(sf.maxBody),
-		AdminToken:    sf.adminToken,
-		TokenCacheTTL: sf.tokenCacheTTL,
+		BaseURL:          sf.baseURL,
+		MaxBodyBytes:     int64(sf.maxBody),
+		AdminToken:       sf.adminToken,
+		TokenCacheTTL:    sf.tokenCacheTTL,
+		MaxImportBytes:   int64(sf.importMax),
+		MaxGroupsPerUser: sf.maxGroupsUser,
+		MaxGroupsPerFile: sf.maxGroupsFile,
 	}, scim.Deps{
 		Store: st, Registry: reg, Logger: log,
 		Metrics: promReg, Gatherer: promReg,
@@ -110,7 +130,7 @@ func openServer(ctx context.Context, log *slog.Logger, g *globalFlags, sf *serve
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	s := &server{
-		log: log, store: st, api: api, ln: ln, timeout: sf.shutdownTimeout,
+		log: log, store: st, api: api, ln: ln, timeout: sf.shutdownTimeout, flags: sf,
 		http: &http.Server{
 			Handler:           api.Handler(),
 			ReadHeaderTimeout: 10 * time.Second,
@@ -162,22 +182,61 @@ func (s *server) Addr() string { return s.ln.Addr().String() }
 func (s *server) run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
+
+	// Background work: import workers and the retention purge. They stop
+	// when the server shuts down; a running import stops after its current
+	// chunk commits and is released to the queue.
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	for i := range s.flags.importWorkers {
+		r := s.api.ImportRunner(workerID(i), s.flags.importChunk)
+		wg.Add(1)
+		go func() { defer wg.Done(); r.Run(bg) }()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); s.purgeJobs(bg) }()
+
+	var err error
 	select {
-	case err := <-errc:
-		s.store.Close()
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
+		s.log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+		defer cancel()
+		err = s.http.Shutdown(sctx)
+		if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+			err = serr
+		}
 	}
-	s.log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), s.timeout)
-	defer cancel()
-	err := s.http.Shutdown(sctx)
-	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
-	}
+	stopBG()
+	wg.Wait()
 	if cerr := s.store.Close(); err == nil {
 		err = cerr
 	}
 	s.log.Info("stopped")
 	return err
+}
+
+// workerID names this process's job claims: host, pid, worker index and a
+// random suffix (a restarted process must not look like its predecessor).
+func workerID(i int) string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%d/%s", host, os.Getpid(), i, scim.NewSecret()[6:14])
+}
+
+// purgeJobs deletes expired job records and reports every hour.
+func (s *server) purgeJobs(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		if err := s.store.PurgeJobs(ctx, now.Add(-s.flags.jobRetention), now.Add(-s.flags.reportRetention)); err != nil && ctx.Err() == nil {
+			s.log.Warn("purge jobs", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

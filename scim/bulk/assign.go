@@ -227,6 +227,9 @@ func (c *assignChunk) apply(op *GroupAssign) Result {
 	if op.Err != nil {
 		return failed(op.Row, op.UserName, op.Err)
 	}
+	if len(op.Groups) == 0 { // e.g. a user export row of a user without groups
+		return Result{Row: op.Row, Outcome: Skipped, UserName: op.UserName}
+	}
 	users, err := c.users(op)
 	if err != nil {
 		return failed(op.Row, op.UserName, err)

@@ -29,6 +29,19 @@ type Key struct {
 	Value string
 }
 
+// UserKey is an identifier kind (store.UserKey).
+type UserKey = store.UserKey
+
+// Identifier kinds for Key.By, re-exported so that callers (bulkcsv) need
+// not import the store.
+const (
+	ByID         = store.ByID
+	ByUserName   = store.ByUserName
+	ByExternalID = store.ByExternalID
+	ByEmail      = store.ByEmail
+	ByUserUUID   = store.ByUserUUID
+)
+
 // UserUpsert is one user-import row as an operation: with ID it updates
 // that user only (an unknown id fails, never creates); otherwise the first
 // Match key that finds a user selects it, and no match creates a user.

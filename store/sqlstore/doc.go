@@ -17,7 +17,12 @@
 // users_read.go, groups_read.go, query.go (List/Scan), members.go
 // (Members, GroupsOfUsers), tx.go (Store.Tx), tx_batch.go (batched
 // INSERT/UPDATE per dialect), tx_copy.go (PostgreSQL COPY), tx_emails.go,
-// tx_users.go, tx_users_write.go, tx_groups.go, tx_members.go.
+// tx_users.go, tx_users_write.go, tx_groups.go, tx_members.go; jobs:
+// jobs.go (records, CreateJob), jobs_claim.go (claims and the job state
+// machine), job_files.go (uploaded files in ~1 MiB chunks, streamed both
+// ways), job_report.go, jobs_purge.go, tx_jobs.go (SaveProgress and
+// AppendReport inside a chunk's transaction); optimize.go (planner
+// statistics: Optimize, and a sampled ANALYZE at Open on SQLite).
 //
 // sqlstore may import store, schemas and its own subpackages; it must not
 // import scim, bulkcsv or cmd, and no gorm type leaves this package except

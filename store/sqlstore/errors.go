@@ -25,6 +25,7 @@ const (
 	cTenantName
 	cTokenHash
 	cTokenID
+	cJobID
 )
 
 // attrUserUUID is the SCIM path of the SAP userUuid attribute.
@@ -43,7 +44,7 @@ func (c constraint) attr() string {
 		return "name"
 	case cTokenHash:
 		return "hash"
-	case cUserID, cGroupID, cTokenID:
+	case cUserID, cGroupID, cTokenID, cJobID:
 		return "id"
 	}
 	return ""
@@ -59,6 +60,7 @@ var pgConstraints = map[string]constraint{
 	"tenants_name_key":         cTenantName,
 	"tokens_pkey":              cTokenHash,
 	"tokens_tenant_id":         cTokenID,
+	"jobs_pkey":                cJobID,
 }
 
 // SQLite reports the columns: "UNIQUE constraint failed: t.a, t.b".
@@ -71,6 +73,7 @@ var sqliteConstraints = map[string]constraint{
 	"tenants.name":                                       cTenantName,
 	"tokens.hash":                                        cTokenHash,
 	"tokens.tenant_id, tokens.id":                        cTokenID,
+	"jobs.tenant_id, jobs.id":                            cJobID,
 }
 
 // uniqueViolation reports whether err is a unique-constraint violation

@@ -51,9 +51,17 @@ type Config struct {
 	Registry *schemas.Registry
 	// Logger receives gorm's SQL trace at debug level; nil discards.
 	Logger *slog.Logger
-	// Now is the clock for created/modified timestamps; nil is time.Now.
+	// Now is the clock for created/modified timestamps and job claims;
+	// nil is time.Now.
 	Now func() time.Time
+	// ReportRetention is how long a finished job's report is kept: it
+	// sets Job.ReportExpiresAt (PurgeJobs deletes the lines when its
+	// caller says so). Zero means DefaultReportRetention.
+	ReportRetention time.Duration
 }
+
+// DefaultReportRetention is the report retention of SPEC §8.
+const DefaultReportRetention = 7 * 24 * time.Hour
 
 // Store implements store.Store on SQLite or PostgreSQL.
 type Store struct {
@@ -65,14 +73,23 @@ type Store struct {
 	tr      sqlfilter.Translator
 	log     *slog.Logger
 	now     func() time.Time
+	// reportRetention: see Config.ReportRetention.
+	reportRetention time.Duration
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store    = (*Store)(nil)
+	_ store.JobStore = (*Store)(nil)
+)
 
-// Open connects to the database named by cfg.DSN and applies pending
-// migrations.
+// Open connects to the database named by cfg.DSN, applies pending
+// migrations and, on SQLite, refreshes the planner statistics of a
+// database holding data (optimize.go).
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	s := &Store{log: cfg.Logger, now: cfg.Now}
+	s := &Store{log: cfg.Logger, now: cfg.Now, reportRetention: cfg.ReportRetention}
+	if s.reportRetention <= 0 {
+		s.reportRetention = DefaultReportRetention
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -113,6 +130,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, err
 		}
 	}
+	s.optimizeAtOpen(ctx)
 	return s, nil
 }
 

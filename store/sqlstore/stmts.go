@@ -29,12 +29,19 @@ WHERE tenant_id = ? AND id = ? AND version = ?`
 
 	insertMemberSQL = "INSERT INTO group_members (tenant_id, group_id, member_id, member_type) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
 	deleteMemberSQL = "DELETE FROM group_members WHERE tenant_id = ? AND group_id = ? AND member_id = ?"
+
+	reportColumns   = "tenant_id, job_id, row, status, resource_id, user_name, error"
+	insertReportSQL = "INSERT INTO job_report (" + reportColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+	saveProgressSQL = `UPDATE jobs SET total = ?, processed = ?, created = ?, updated = ?, unchanged = ?, skipped = ?,
+  failed = ?, truncated = ?, memberships_added = ?, checkpoint = ?, phase = ?, heartbeat_at = ?
+WHERE tenant_id = ? AND id = ? AND claimed_by = ? AND status = 'running'`
 )
 
 // sqliteStmts are the SQLite writer's prepared statements.
 type sqliteStmts struct {
 	insertUser, updateUser, insertEmail, deleteEmail     *sql.Stmt
 	insertGroup, updateGroup, insertMember, deleteMember *sql.Stmt
+	insertReport, saveProgress                           *sql.Stmt
 }
 
 func (s *Store) prepareSQLite(ctx context.Context) error {
@@ -51,6 +58,7 @@ func (s *Store) prepareSQLite(ctx context.Context) error {
 		{&st.insertEmail, insertEmailSQL}, {&st.deleteEmail, deleteEmailSQL},
 		{&st.insertGroup, insertGroupSQL}, {&st.updateGroup, updateGroupSQL},
 		{&st.insertMember, insertMemberSQL}, {&st.deleteMember, deleteMemberSQL},
+		{&st.insertReport, insertReportSQL}, {&st.saveProgress, saveProgressSQL},
 	} {
 		if *p.dst, err = db.PrepareContext(ctx, p.sql); err != nil {
 			st.close()
@@ -67,7 +75,7 @@ func (st *sqliteStmts) close() error {
 	}
 	var errs []error
 	for _, p := range []*sql.Stmt{st.insertUser, st.updateUser, st.insertEmail, st.deleteEmail,
-		st.insertGroup, st.updateGroup, st.insertMember, st.deleteMember} {
+		st.insertGroup, st.updateGroup, st.insertMember, st.deleteMember, st.insertReport, st.saveProgress} {
 		if p != nil {
 			errs = append(errs, p.Close())
 		}

@@ -33,7 +33,10 @@ type tx struct {
 	conn *sql.Conn
 }
 
-var _ store.Tx = (*tx)(nil)
+var (
+	_ store.Tx    = (*tx)(nil)
+	_ store.JobTx = (*tx)(nil)
+)
 
 // Tx runs fn in one write transaction bound to tenantID. On SQLite the
 // single writer connection begins IMMEDIATE (the write lock is taken at

@@ -208,7 +208,20 @@ func (t *tx) DeleteGroups(ctx context.Context, ids []string) error {
 	deleted := make(map[string]bool, len(uniq))
 	var touched []string
 	for chunk := range slices.Chunk(uniq, maxInList) {
+		// The group rows go first (see DeleteUsers): a concurrent member
+		// change holds the group row lock, so this waits for it and the
+		// member DELETEs below then see what it added.
 		b := &binder{pg: t.pg}
+		b.sql("DELETE FROM scim_groups WHERE tenant_id = ").arg(t.tenant).sql(" AND id IN ").list(chunk)
+		b.sql(" RETURNING id")
+		got, err := t.queryIDs(ctx, b.String(), b.args...)
+		if err != nil {
+			return fmt.Errorf("delete groups: %w", err)
+		}
+		for _, id := range got {
+			deleted[id] = true
+		}
+		b = &binder{pg: t.pg}
 		b.sql("DELETE FROM group_members WHERE tenant_id = ").arg(t.tenant).sql(" AND group_id IN ").list(chunk)
 		if _, err := t.sql.ExecContext(ctx, b.String(), b.args...); err != nil {
 			return fmt.Errorf("delete groups: members: %w", err)
@@ -221,16 +234,6 @@ func (t *tx) DeleteGroups(ctx context.Context, ids []string) error {
 			if !gone[g] {
 				touched = append(touched, g)
 			}
-		}
-		b = &binder{pg: t.pg}
-		b.sql("DELETE FROM scim_groups WHERE tenant_id = ").arg(t.tenant).sql(" AND id IN ").list(chunk)
-		b.sql(" RETURNING id")
-		got, err := t.queryIDs(ctx, b.String(), b.args...)
-		if err != nil {
-			return fmt.Errorf("delete groups: %w", err)
-		}
-		for _, id := range got {
-			deleted[id] = true
 		}
 	}
 	if err := t.TouchGroups(ctx, distinct(touched)); err != nil {

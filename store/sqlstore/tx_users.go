@@ -104,12 +104,10 @@ func (t *tx) DeleteUsers(ctx context.Context, ids []string) error {
 	deleted := make(map[string]bool, len(uniq))
 	var touched []string
 	for chunk := range slices.Chunk(uniq, maxInList) {
-		groups, err := t.deleteMemberships(ctx, "member_id", chunk)
-		if err != nil {
-			return fmt.Errorf("delete users: %w", err)
-		}
-		touched = append(touched, groups...)
-
+		// The user rows go first: a concurrent transaction adding one of
+		// these users to a group holds a key-share lock on the user row, so
+		// this DELETE waits for it, and the membership DELETE below (a new
+		// statement) then sees and removes the membership it added.
 		b := &binder{pg: t.pg}
 		b.sql("DELETE FROM scim_users WHERE tenant_id = ").arg(t.tenant).sql(" AND id IN ").list(chunk)
 		b.sql(" RETURNING id, attrs")
@@ -142,6 +140,11 @@ func (t *tx) DeleteUsers(ctx context.Context, ids []string) error {
 		if err := t.deleteEmails(ctx, emails); err != nil {
 			return fmt.Errorf("delete users: %w", err)
 		}
+		groups, err := t.deleteMemberships(ctx, "member_id", chunk)
+		if err != nil {
+			return fmt.Errorf("delete users: %w", err)
+		}
+		touched = append(touched, groups...)
 	}
 	if err := t.TouchGroups(ctx, touched); err != nil {
 		return fmt.Errorf("delete users: %w", err)

@@ -9,7 +9,9 @@
 //
 // Files: suite.go (Run, env, builders, assertions), isolation.go (the
 // tenant check), one file per area (tenants, tokens, users, usersby,
-// groups, members, list, batch, tx).
+// groups, members, list, batch, tx, jobs: records, files and reports;
+// jobs_claim: claims and the job state machine, and ClaimAll, which store
+// packages also run with several stores on one database).
 //
 // storetest imports store, schemas and the SCIM filter parser (for the
 // filter case); it must not import store/sqlstore (the caller passes a

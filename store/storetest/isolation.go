@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"crypto/sha256"
 	"errors"
 	"reflect"
 	"sort"
@@ -16,6 +17,9 @@ type snapshot struct {
 	GroupsOf map[string][]store.GroupRef
 	Tokens   []store.Token
 	ByEmail  map[string][]string // e-mail value → user ids
+	Jobs     []store.Job
+	Reports  map[string][]store.ReportLine // job id → report
+	Files    map[string][32]byte           // job id → SHA-256 of the file (jobs not finished)
 }
 
 // snapshot reads everything tenant owns.
@@ -33,6 +37,15 @@ func (e *env) snapshot(tenant int64) snapshot {
 	e.noErr("snapshot: GroupsOfUsers", err)
 	s.Tokens, err = e.s.ListTokens(e.ctx, tenant)
 	e.noErr("snapshot: ListTokens", err)
+	s.Jobs, _, err = e.s.ListJobs(e.ctx, tenant, 0, -1)
+	e.noErr("snapshot: ListJobs", err)
+	s.Reports, s.Files = map[string][]store.ReportLine{}, map[string][32]byte{}
+	for _, j := range s.Jobs {
+		s.Reports[j.ID] = e.report(tenant, j.ID)
+		if j.Status == store.JobQueued || j.Status == store.JobRunning {
+			s.Files[j.ID] = sha256.Sum256(e.jobFile(tenant, j.ID))
+		}
+	}
 	var all []string
 	for _, u := range s.Users {
 		all = append(all, u.Emails...)
@@ -116,6 +129,8 @@ func (e *env) checkIsolation() {
 		e.noErr("isolation: LookupToken", err)
 		eq(e, "isolation: token tenant", got.TenantID, a)
 	}
+
+	e.checkJobIsolation(before.Jobs)
 
 	// Look-ups inside a transaction of tenant b.
 	keys := map[store.UserKey][]string{}
@@ -211,5 +226,51 @@ func (e *env) checkIsolation() {
 	}
 	if _, err := e.s.GetTenantByID(e.ctx, a); err != nil && !errors.Is(err, store.ErrNotFound) {
 		e.t.Errorf("isolation: GetTenantByID: %v", err)
+	}
+}
+
+// checkJobIsolation checks that tenant b can neither read nor change the
+// jobs of tenant a (the caller compares a's snapshot afterwards).
+func (e *env) checkJobIsolation(jobs []store.Job) {
+	a, b := e.a.ID, e.b.ID
+	mine := map[string]bool{}
+	for _, j := range jobs {
+		mine[j.ID] = true
+	}
+	list, _, err := e.s.ListJobs(e.ctx, b, 0, -1)
+	e.noErr("isolation: ListJobs", err)
+	for _, j := range list {
+		if mine[j.ID] {
+			e.t.Errorf("isolation: tenant b lists job %s of tenant a", j.ID)
+		}
+	}
+	for _, j := range jobs {
+		worker := j.ClaimedBy
+		if worker == "" {
+			worker = "w1"
+		}
+		_, err := e.s.GetJob(e.ctx, b, j.ID)
+		e.wantErr("isolation: GetJob from tenant b", err, store.ErrNotFound)
+		_, err = e.s.OpenJobFile(e.ctx, b, j.ID)
+		e.wantErr("isolation: OpenJobFile from tenant b", err, store.ErrNotFound)
+		err = e.s.ScanReport(e.ctx, b, j.ID, func(store.ReportLine) error { return nil })
+		e.wantErr("isolation: ScanReport from tenant b", err, store.ErrNotFound)
+		_, err = e.s.Heartbeat(e.ctx, b, j.ID, worker)
+		e.wantErr("isolation: Heartbeat from tenant b", err, store.ErrNotFound)
+		_, err = e.s.RequestCancel(e.ctx, b, j.ID)
+		e.wantErr("isolation: RequestCancel from tenant b", err, store.ErrNotFound)
+		fin := store.Job{ID: j.ID, TenantID: b, ClaimedBy: worker, Status: store.JobFailed, Error: "from b"}
+		e.wantErr("isolation: FinishJob from tenant b", e.s.FinishJob(e.ctx, &fin), store.ErrNotFound)
+		rel := store.Job{ID: j.ID, TenantID: b, ClaimedBy: worker}
+		e.wantErr("isolation: ReleaseJob from tenant b", e.s.ReleaseJob(e.ctx, &rel), store.ErrNotFound)
+		e.tx(b, func(tx store.Tx) {
+			for _, tenant := range []int64{b, a, 0} {
+				p := store.Job{ID: j.ID, TenantID: tenant, ClaimedBy: worker, Checkpoint: 999}
+				e.wantErr("isolation: SaveProgress in tenant b", tx.SaveProgress(e.ctx, &p), store.ErrNotFound)
+			}
+			// Lands in tenant b's own report space, never in a's report.
+			e.noErr("isolation: AppendReport in tenant b", tx.AppendReport(e.ctx, j.ID, []store.ReportLine{
+				{Row: 1, Status: "failed", Error: "from b"}, {Row: 1_000_000, Status: "failed", Error: "from b"}}))
+		})
 	}
 }

@@ -25,7 +25,7 @@ func cases() []testCase {
 	var all []testCase
 	for _, group := range [][]testCase{
 		tenantCases, tokenCases, userCases, usersByCases, groupCases,
-		memberCases, listCases, batchCases, txCases,
+		memberCases, listCases, batchCases, txCases, jobCases, jobClaimCases,
 	} {
 		all = append(all, group...)
 	}

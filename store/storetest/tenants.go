@@ -75,6 +75,9 @@ func testTenantDelete(e *env) {
 		e.addMembers(tenant, store.Member{GroupID: g.ID, Value: u.ID, Type: store.MemberUser})
 		tk := store.Token{ID: newID(), TenantID: tenant, Hash: "hash-" + tag, Scopes: []string{"scim:read"}}
 		e.noErr("CreateToken", e.s.CreateToken(e.ctx, tk))
+		j := newJob(tenant)
+		e.createJob(j, randomBytes(1<<20+1, 6))
+		e.appendReport(tenant, j.ID, reportLines(1, 3, tag))
 		return *u, *g, tk
 	}
 	fill(e.a.ID, "a")
@@ -93,7 +96,7 @@ func testTenantDelete(e *env) {
 	_, err = e.s.GetGroup(e.ctx, e.b.ID, bg.ID)
 	e.wantErr("GetGroup of a deleted tenant", err, store.ErrNotFound)
 	gone := e.snapshot(e.b.ID)
-	if len(gone.Users)+len(gone.Groups)+len(gone.Members)+len(gone.Tokens)+len(gone.ByEmail) != 0 {
+	if len(gone.Users)+len(gone.Groups)+len(gone.Members)+len(gone.Tokens)+len(gone.ByEmail)+len(gone.Jobs) != 0 {
 		e.t.Errorf("deleted tenant still owns rows: %+v", gone)
 	}
 	eq(e, "tenant a after deleting b", e.snapshot(e.a.ID), before)
