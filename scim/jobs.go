@@ -75,8 +75,20 @@ func (ja *jobsAdapter) Heartbeat(ctx context.Context, j *bulkcsv.Job) (bool, err
 	return sj.CancelRequested, nil
 }
 
+// optimizeAfter is the number of processed rows after which a finished
+// import refreshes the planner statistics.
+const optimizeAfter = 10000
+
 func (ja *jobsAdapter) Finish(ctx context.Context, j *bulkcsv.Job) error {
-	return ja.st.FinishJob(ctx, ja.storeJob(j))
+	if err := ja.st.FinishJob(ctx, ja.storeJob(j)); err != nil {
+		return err
+	}
+	// A large import changes the data distribution: refresh the planner
+	// statistics so filters keep using the right indexes.
+	if o, ok := ja.st.(interface{ Optimize(context.Context) error }); ok && !j.DryRun && j.Counts.Processed >= optimizeAfter {
+		return o.Optimize(ctx)
+	}
+	return nil
 }
 
 func (ja *jobsAdapter) Release(ctx context.Context, j *bulkcsv.Job) error {

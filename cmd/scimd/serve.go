@@ -96,7 +96,7 @@ func openServer(ctx context.Context, log *slog.Logger, g *globalFlags, sf *serve
 	if err != nil {
 		return nil, fmt.Errorf("load schemas: %w", err)
 	}
-	st, err := sqlstore.Open(ctx, sqlstore.Config{DSN: g.database, Registry: reg, Logger: log})
+	st, err := sqlstore.Open(ctx, sqlstore.Config{DSN: g.database, Registry: reg, Logger: log, ReportRetention: sf.reportRetention})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

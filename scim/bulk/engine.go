@@ -140,16 +140,12 @@ func (e *Engine) runChunk(ctx context.Context, tenantID int64, sink Sink,
 }
 
 func writeCheckpoint(ctx context.Context, tx store.Tx, tenantID int64, cp *Checkpoint) error {
-	jt, ok := tx.(store.JobTx)
-	if !ok {
-		return errors.New("bulk: the store transaction cannot record job progress")
-	}
 	if len(cp.Report) > 0 {
 		lines := make([]store.ReportLine, len(cp.Report))
 		for i, l := range cp.Report {
 			lines[i] = store.ReportLine(l)
 		}
-		if err := jt.AppendReport(ctx, cp.JobID, lines); err != nil {
+		if err := tx.AppendReport(ctx, cp.JobID, lines); err != nil {
 			return fmt.Errorf("append report: %w", err)
 		}
 	}
@@ -158,7 +154,7 @@ func writeCheckpoint(ctx context.Context, tx store.Tx, tenantID int64, cp *Check
 		JobCounts:  store.JobCounts(cp.Counts),
 		Checkpoint: cp.Checkpoint, Phase: cp.Phase,
 	}
-	if err := jt.SaveProgress(ctx, j); err != nil {
+	if err := tx.SaveProgress(ctx, j); err != nil {
 		return fmt.Errorf("save job progress: %w", err)
 	}
 	return nil

@@ -161,6 +161,9 @@ func (v *patchValidator) decodeOp(raw json.RawMessage) (Op, error) {
 	if err != nil {
 		return Op{}, err
 	}
+	if t.readOnly() {
+		return Op{}, errorf(Mutability, "%s %s: the attribute is read-only", name, t.text)
+	}
 	if in.Value == nil {
 		if name != opRemove {
 			return Op{}, errorf(InvalidValue, "%s %s: value is required", name, t.text)
