@@ -309,11 +309,11 @@ func (s *jobRun) users() error {
 // userOp maps one row to a Bulk operation.
 func (s *jobRun) userOp(m *Mapper, num int, rec []string, rowErr error, onMatch bulk.OnMatch) bulk.UserUpsert {
 	if rowErr != nil {
-		return bulk.UserUpsert{Row: int64(num), Err: rowErr}
+		return bulk.UserUpsert{Row: int64(num), UserName: rawUserName(m, rec), Err: rowErr}
 	}
 	row, err := m.Map(num, rec)
 	if err != nil {
-		return bulk.UserUpsert{Row: int64(num), Err: err}
+		return bulk.UserUpsert{Row: int64(num), UserName: rawUserName(m, rec), Err: err}
 	}
 	op := bulk.UserUpsert{
 		Row: int64(num), UserName: row.UserName(), ID: row.ID, OnMatch: onMatch,
@@ -329,6 +329,30 @@ func (s *jobRun) userOp(m *Mapper, num int, rec []string, rowErr error, onMatch 
 		op.Create = row.NewUser
 	}
 	return op
+}
+
+// rawUserName returns the userName a row names (its userName cell: native
+// userName, IDaaS username, SAP loginName, else the SAP mail), trimmed, for
+// the report line of a row that failed before it could be mapped; "" when
+// the row has none or its cells cannot be read.
+func rawUserName(m *Mapper, rec []string) string {
+	cell := func(i int) string {
+		if i < 0 || i >= len(rec) || i >= len(m.header) {
+			return ""
+		}
+		return strings.TrimSpace(rec[i])
+	}
+	for _, lf := range m.plan.root.leaves {
+		if lf.key == "userName" {
+			if v := cell(lf.cell); v != "" {
+				return v
+			}
+		}
+	}
+	if m.dialect == SAP {
+		return cell(m.sapMail)
+	}
+	return ""
 }
 
 func keyOf(m MatchBy) bulk.UserKey {

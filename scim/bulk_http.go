@@ -3,6 +3,7 @@ package scim
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -55,9 +56,9 @@ const (
 )
 
 type bulkRequest struct {
-	Schemas      []string          `json:"schemas"`
-	FailOnErrors json.RawMessage   `json:"failOnErrors"`
-	Operations   []json.RawMessage `json:"Operations"`
+	Schemas      []string        `json:"schemas"`
+	FailOnErrors json.RawMessage `json:"failOnErrors"`
+	Operations   []bulkOperation `json:"Operations"`
 }
 
 type bulkOperation struct {
@@ -86,9 +87,13 @@ type bulkResponse struct {
 // failOnErrors was reached.
 const statusNotRun = http.StatusFailedDependency
 
-// newBulkRunner builds the RFC 7644 runner of the Bulk engine (New calls it).
+// newBulkRunner builds the RFC 7644 runner of the Bulk engine (New calls
+// it). Operation data gets the endpoints' precheck before elimity's
+// validation, as POST and PUT bodies do.
 func (a *API) newBulkRunner() *bulk.Runner {
-	return bulk.NewRunner(&bulk.Engine{Store: a.store, Svc: a.svc, Reg: a.reg, Log: a.log})
+	r := bulk.NewRunner(&bulk.Engine{Store: a.store, Svc: a.svc, Reg: a.reg, Log: a.log})
+	r.Precheck = precheck
+	return r
 }
 
 // bulk handles POST /Bulk.
@@ -97,6 +102,10 @@ func (a *API) bulk(c echo.Context) error {
 	ctx := req.Context()
 	var br bulkRequest
 	if err := json.Unmarshal(body(c), &br); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && strings.HasPrefix(te.Field, "Operations") {
+			return badRequest("invalidSyntax", "Operations: every operation must be an object with string method, path, bulkId and version: %v", err)
+		}
 		return badRequest("invalidSyntax", "the request is not a BulkRequest JSON object: %v", err)
 	}
 	if !slices.ContainsFunc(br.Schemas, func(s string) bool { return strings.EqualFold(s, bulkRequestURN) }) {
@@ -114,11 +123,7 @@ func (a *API) bulk(c echo.Context) error {
 		return err
 	}
 	ops := make([]bulk.Op, len(br.Operations))
-	for k, raw := range br.Operations {
-		var bo bulkOperation
-		if err := json.Unmarshal(raw, &bo); err != nil {
-			return badRequest("invalidSyntax", "Operations[%d] is not a bulk operation object: %v", k, err)
-		}
+	for k, bo := range br.Operations {
 		ops[k] = bulk.Op{Method: bo.Method, Path: bo.Path, BulkID: bo.BulkID, Version: bo.Version, Data: bo.Data}
 	}
 	scopes := reqctx.Scopes(ctx)

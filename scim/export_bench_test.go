@@ -86,14 +86,14 @@ func BenchmarkExportHandler(b *testing.B) {
 
 func benchAttrs(i int) map[string]any {
 	return map[string]any{
-		"userName":     fmt.Sprintf("user%07d@example.com", i),
-		"displayName":  fmt.Sprintf("User %07d", i),
-		"name":         map[string]any{"givenName": "Given" + strconv.Itoa(i), "familyName": "Family" + strconv.Itoa(i)},
-		"active":       i%10 != 0,
-		"userType":     "employee",
-		"title":        "Engineer",
-		"emails":       []any{map[string]any{"value": fmt.Sprintf("user%07d@example.com", i), "type": "work", "primary": true}, map[string]any{"value": fmt.Sprintf("u%07d@home.example", i), "type": "home"}},
-		"phoneNumbers": []any{map[string]any{"value": "+49 30 " + strconv.Itoa(1000000+i), "type": "work"}},
+		"userName":            fmt.Sprintf("user%07d@example.com", i),
+		"displayName":         fmt.Sprintf("User %07d", i),
+		"name":                map[string]any{"givenName": "Given" + strconv.Itoa(i), "familyName": "Family" + strconv.Itoa(i)},
+		"active":              i%10 != 0,
+		"userType":            "employee",
+		"title":               "Engineer",
+		"emails":              []any{map[string]any{"value": fmt.Sprintf("user%07d@example.com", i), "type": "work", "primary": true}, map[string]any{"value": fmt.Sprintf("u%07d@home.example", i), "type": "home"}},
+		"phoneNumbers":        []any{map[string]any{"value": "+49 30 " + strconv.Itoa(1000000+i), "type": "work"}},
 		schemas.EnterpriseURN: map[string]any{"employeeNumber": strconv.Itoa(i), "department": "R&D", "costCenter": "CC" + strconv.Itoa(i%100)},
 		schemas.SAPUserURN:    map[string]any{"validFrom": "20240101000000Z", "mailVerified": true},
 		schemas.SAPCustomURN: map[string]any{"attributes": []any{

@@ -199,10 +199,10 @@ func (a *API) exportUsers(c echo.Context) error {
 	defer release()
 	job := a.newExportJob(tid, store.JobUsersExport, p.options, "users")
 	out := a.startCSV(c, job.ID, "users")
-	ux := &userExporter{st: a.store, tid: tid, groups: p.groups, out: out}
+	ux := &userExporter{st: a.store, tid: tid, groups: p.groups, dec: newAttrDecoder(p.cols), out: out}
 	ux.w, err = bulkcsv.NewWriter(out, p.cols, bulkcsv.WriterOptions{Raw: p.raw})
 	if err == nil {
-		err = out.flush() // the header leaves at once, before the first row is read
+		err = ux.flush() // the header leaves at once, before the first row is read
 	}
 	if err == nil {
 		err = scanBatches(ctx, exportUserBatch, func(ctx context.Context, fn func(*store.User) error) error {
@@ -234,7 +234,7 @@ func (a *API) exportGroups(c echo.Context) error {
 	gx := &groupExporter{st: a.store, tid: tid, out: out}
 	gx.w, err = bulkcsv.NewGroupsWriter(out, bulkcsv.WriterOptions{Raw: raw})
 	if err == nil {
-		err = out.flush()
+		err = gx.flush()
 	}
 	if err == nil {
 		err = scanBatches(ctx, exportGroupBatch, func(ctx context.Context, fn func(*store.Group) error) error {

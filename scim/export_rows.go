@@ -16,6 +16,7 @@ type userExporter struct {
 	tid    int64
 	groups bool // look up the groups column
 	w      *bulkcsv.Writer
+	dec    *attrDecoder
 	out    *csvStream
 
 	rows, truncated int64
@@ -39,7 +40,7 @@ func (x *userExporter) writeBatch(ctx context.Context, users []*store.User) erro
 		}
 	}
 	for _, u := range users {
-		attrs, err := u.AttrMap()
+		attrs, err := x.dec.decode(u.Attrs)
 		if err != nil {
 			return err
 		}
@@ -58,6 +59,11 @@ func (x *userExporter) writeBatch(ctx context.Context, users []*store.User) erro
 		x.rows++
 		x.truncated += int64(n)
 	}
+	return x.flush()
+}
+
+// flush sends the rows written so far to the client.
+func (x *userExporter) flush() error {
 	if err := x.w.Flush(); err != nil {
 		return err
 	}
@@ -95,6 +101,11 @@ func (x *groupExporter) writeBatch(ctx context.Context, groups []*store.Group) e
 		}
 		x.rows++
 	}
+	return x.flush()
+}
+
+// flush sends the rows written so far to the client.
+func (x *groupExporter) flush() error {
 	if err := x.w.Flush(); err != nil {
 		return err
 	}

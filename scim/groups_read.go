@@ -59,7 +59,7 @@ func (a *API) searchGroups(c echo.Context) error {
 func (a *API) respondGroupList(c echo.Context, p listParams) error {
 	ctx := c.Request().Context()
 	tid := tenantID(c)
-	groups, total, err := a.store.ListGroups(ctx, tid, p.query)
+	groups, total, err := a.queryGroups(ctx, tid, &p)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func (a *API) respondGroupList(c echo.Context, p listParams) error {
 		}
 	}
 	rd := a.newRenderer(c.Request(), p.proj)
-	return writeList(c, total, p.startIndex, len(groups), func(buf *bytes.Buffer, i int) error {
+	return p.writeList(c, total, len(groups), func(buf *bytes.Buffer, i int) error {
 		return rd.group(buf, a.reg.Groups, &groups[i], members[groups[i].ID], withMembers)
 	})
 }

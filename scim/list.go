@@ -18,6 +18,12 @@ type listParams struct {
 	query      store.Query
 	startIndex int
 	proj       projection
+	// cursor is the cursor parameter when the client asked for cursor
+	// paging ("" for the first page), nil for index paging; next is the
+	// response's nextCursor (cursor.go). filterText is the filter as sent.
+	cursor     *string
+	next       string
+	filterText string
 }
 
 // searchRequest is the body of POST /.search (RFC 7644 §3.4.3).
@@ -30,6 +36,7 @@ type searchRequest struct {
 	SortOrder          string   `json:"sortOrder"`
 	StartIndex         *int     `json:"startIndex"`
 	Count              *int     `json:"count"`
+	Cursor             *string  `json:"cursor"` // RFC 9865
 }
 
 const searchRequestURN = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
@@ -41,6 +48,10 @@ func (a *API) fromQuery(c echo.Context) (listParams, error) {
 	sr.Filter = q.Get("filter")
 	sr.SortBy = q.Get("sortBy")
 	sr.SortOrder = q.Get("sortOrder")
+	if q.Has("cursor") { // "?cursor" and "?cursor=" start a cursor walk
+		c := q.Get("cursor")
+		sr.Cursor = &c
+	}
 	for _, name := range []string{"startIndex", "count"} {
 		s := q.Get(name)
 		if s == "" {
@@ -88,7 +99,14 @@ func (a *API) listParams(sr searchRequest) (listParams, error) {
 		p.startIndex = *sr.StartIndex
 	}
 	p.query.Offset = p.startIndex - 1
+	if sr.Cursor != nil {
+		if sr.StartIndex != nil {
+			return p, badRequest("invalidValue", "cursor and startIndex cannot be combined: use cursor for cursor paging, startIndex for index paging")
+		}
+		p.cursor = sr.Cursor
+	}
 	if f := strings.TrimSpace(sr.Filter); f != "" {
+		p.filterText = f
 		if strings.ContainsRune(f, 0) || strings.Contains(f, `\u0000`) {
 			return p, badRequest("invalidFilter", "NUL characters are not allowed in filters")
 		}
@@ -114,13 +132,21 @@ const listResponseHead = `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Lis
 
 // writeList writes a ListResponse whose Resources are produced by each.
 func writeList(c echo.Context, total, startIndex, n int, each func(buf *bytes.Buffer, i int) error) error {
+	return writeListWith(c, total, n, func(buf *bytes.Buffer) {
+		buf.WriteString(`,"startIndex":`)
+		buf.WriteString(strconv.Itoa(startIndex))
+	}, each)
+}
+
+// writeListWith writes a ListResponse whose paging members (startIndex,
+// nextCursor) come from paging.
+func writeListWith(c echo.Context, total, n int, paging func(buf *bytes.Buffer), each func(buf *bytes.Buffer, i int) error) error {
 	buf := bytes.NewBuffer(make([]byte, 0, 256+n*512))
 	buf.WriteString(listResponseHead)
 	buf.WriteString(strconv.Itoa(total))
 	buf.WriteString(`,"itemsPerPage":`)
 	buf.WriteString(strconv.Itoa(n))
-	buf.WriteString(`,"startIndex":`)
-	buf.WriteString(strconv.Itoa(startIndex))
+	paging(buf)
 	buf.WriteString(`,"Resources":[`)
 	for i := 0; i < n; i++ {
 		if i > 0 {

@@ -28,6 +28,7 @@ func (a *API) routes() *echo.Echo {
 
 	adm := e.Group("/admin/v1", a.readBody, a.adminAuth)
 	a.adminRoutes(adm)
+	a.oauthRoutes(e, adm) // POST /oauth2/token and the admin API for OAuth clients
 
 	g := e.Group("/scim/v2", a.authenticate)
 	json := a.readBody // SCIM JSON bodies: size-limited and buffered

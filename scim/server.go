@@ -57,6 +57,12 @@ type Config struct {
 	// database look-up (revocations take at most this long to apply on
 	// other replicas).
 	TokenCacheTTL time.Duration
+	// CursorTimeout is how long a pagination cursor stays valid (RFC
+	// 9865 cursorTimeout; default one hour).
+	CursorTimeout time.Duration
+	// OAuthTokenTTL is the lifetime of access tokens issued by
+	// POST /oauth2/token (0: DefaultOAuthTokenTTL, one hour).
+	OAuthTokenTTL time.Duration
 }
 
 func (c *Config) defaults() {
@@ -86,6 +92,9 @@ func (c *Config) defaults() {
 	}
 	if c.TokenCacheTTL == 0 {
 		c.TokenCacheTTL = 5 * time.Second
+	}
+	if c.CursorTimeout <= 0 {
+		c.CursorTimeout = time.Hour
 	}
 }
 
@@ -121,6 +130,8 @@ type API struct {
 	patchUsers, patchGroups *resource.PatchDecoder
 	// bulkRunner runs /Bulk operations (bulk_http.go).
 	bulkRunner *bulk.Runner
+	// cursors signs and checks pagination cursors (cursor.go).
+	cursors *cursorCodec
 }
 
 // New builds the API and its routes.
@@ -166,6 +177,7 @@ func New(cfg Config, d Deps) (*API, error) {
 	a.admin = &Admin{Store: d.Store, NewID: d.NewID, Now: d.Now, OnRevoke: a.tokens.flush}
 	a.patchUsers, a.patchGroups = resource.NewPatchDecoder(d.Registry.Users), resource.NewPatchDecoder(d.Registry.Groups)
 	a.bulkRunner = a.newBulkRunner()
+	a.cursors = newCursorCodec(d.Store, d.Now, cfg.CursorTimeout)
 	m, err := newHTTPMetrics(d.Metrics, d.Gatherer)
 	if err != nil {
 		return nil, err

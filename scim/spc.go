@@ -3,6 +3,7 @@ package scim
 import (
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -27,16 +28,26 @@ func (a *API) serviceProviderConfig(c echo.Context) error {
 		"etag":           map[string]any{"supported": true},
 		"pagination": map[string]any{
 			"index":                   true,
-			"cursor":                  false,
+			"cursor":                  true,
 			"defaultPaginationMethod": "index",
 			"defaultPageSize":         a.cfg.DefaultCount,
 			"maxPageSize":             a.cfg.MaxResults,
+			"cursorTimeout":           int64(a.cfg.CursorTimeout / time.Second),
 		},
 		"authenticationSchemes": []map[string]any{{
 			"type":        "oauthbearertoken",
 			"name":        "OAuth Bearer Token",
 			"description": "Authentication with a tenant bearer token (Authorization: Bearer <token>).",
 			"primary":     true,
+		}, {
+			"type": "oauth2",
+			"name": "OAuth 2.0 Client Credentials",
+			"description": "Access tokens for a tenant's OAuth client: POST " + a.baseURL(c.Request()) + tokenPath +
+				" with grant_type=client_credentials (client_id and client_secret by HTTP Basic or in the form body," +
+				" optional scope); send the access_token as Authorization: Bearer <token> until it expires.",
+			"specUri":          "https://www.rfc-editor.org/rfc/rfc6749#section-4.4",
+			"documentationUri": "https://github.com/scimd/scimd",
+			"primary":          false,
 		}},
 		"meta": map[string]any{
 			"resourceType": "ServiceProviderConfig",

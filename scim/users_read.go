@@ -64,7 +64,7 @@ func (a *API) searchUsers(c echo.Context) error {
 func (a *API) respondUserList(c echo.Context, p listParams) error {
 	ctx := c.Request().Context()
 	tid := tenantID(c)
-	users, total, err := a.store.ListUsers(ctx, tid, p.query)
+	users, total, err := a.queryUsers(ctx, tid, &p)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func (a *API) respondUserList(c echo.Context, p listParams) error {
 		}
 	}
 	rd := a.newRenderer(c.Request(), p.proj)
-	return writeList(c, total, p.startIndex, len(users), func(buf *bytes.Buffer, i int) error {
+	return p.writeList(c, total, len(users), func(buf *bytes.Buffer, i int) error {
 		return rd.user(buf, a.reg.Users, &users[i], groups[users[i].ID])
 	})
 }

@@ -93,6 +93,10 @@ type Query struct {
 	Descending bool
 	// Offset is the number of matching resources to skip (startIndex-1).
 	Offset int
+	// After, when set, continues a keyset (cursor) walk: only resources
+	// that sort strictly after this position are returned, and Offset must
+	// be 0. Unlike Offset, it does not read the skipped resources.
+	After *Position
 	// Count is the maximum number of resources to return; 0 returns none
 	// (only the total), a negative value means no limit.
 	Count int

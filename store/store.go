@@ -9,6 +9,8 @@ import "context"
 // progress is written through Tx (JobTx).
 type Store interface {
 	JobStore
+	CursorStore
+	ClientStore
 
 	// Tenants.
 	CreateTenant(ctx context.Context, name string) (Tenant, error)

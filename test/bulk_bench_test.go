@@ -22,7 +22,7 @@ func BenchmarkBulkHTTP(b *testing.B) {
 	const n = 1000
 	for _, kind := range testdb.Kinds() {
 		b.Run(string(kind), func(b *testing.B) {
-			s := startServer(b, serverOpts{kind: kind, extraArgs: []string{"--log-level", "warn"}})
+			s := startServer(b, serverOpts{kind: kind})
 			bodies := make([][]byte, b.N)
 			for it := range bodies {
 				ops := make([]map[string]any, n)

@@ -69,7 +69,9 @@ func TestBulk(t *testing.T) {
 			eve := jstr(s.createUser(t, "eve."+randomHex(3), nil), "id")
 			alice := "alice." + randomHex(3)
 			ops := s.bulk(t, bulkBody(1,
-				bulkOp("POST", "/Users", "qwerty", map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:User"}, "userName": alice}),
+				// The RFC's example gives "urn:ietf:params:scim:api:messages:2.0:User"
+				// as the User schema (an erratum); the endpoints require the core URN.
+				bulkOp("POST", "/Users", "qwerty", map[string]any{"schemas": []string{userSchema}, "userName": alice}),
 				bulkOp("PUT", "/Users/"+bob, "", map[string]any{"schemas": []string{userSchema}, "id": bob, "userName": "Bob" + randomHex(3)}, `W/"1"`),
 				bulkOp("PATCH", "/Users/"+carol, "", patchOps(
 					map[string]any{"op": "remove", "path": "nickName"},

@@ -47,7 +47,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	pf.StringVar(&g.schemas, "schemas-dir", "", "directory of custom extension schema JSON files (env SCIMD_SCHEMAS_DIR)")
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error (env SCIMD_LOG_LEVEL)")
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json (env SCIMD_LOG_FORMAT)")
-	root.AddCommand(newServeCmd(g), newTenantCmd(g), newTokenCmd(g), newImportCmd())
+	root.AddCommand(newServeCmd(g), newTenantCmd(g), newTokenCmd(g), newClientCmd(g), newImportCmd(), newExportCmd())
 	return root
 }
 

@@ -30,6 +30,7 @@ type serveFlags struct {
 	adminToken      string
 	maxBody         byteSize
 	tokenCacheTTL   time.Duration
+	oauthTokenTTL   time.Duration
 	shutdownTimeout time.Duration
 	importMax       byteSize
 	importWorkers   int
@@ -38,6 +39,7 @@ type serveFlags struct {
 	reportRetention time.Duration
 	maxGroupsUser   int
 	maxGroupsFile   int
+	cpuProfile      string // hidden: write a pprof CPU profile until shutdown
 }
 
 func newServeCmd(g *globalFlags) *cobra.Command {
@@ -54,6 +56,13 @@ a bearer token for it once (only its hash is stored).`,
 			if err != nil {
 				return err
 			}
+			if sf.cpuProfile != "" {
+				stop, err := startCPUProfile(sf.cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			srv, err := openServer(ctx, log, g, sf, cmd.OutOrStdout())
 			if err != nil {
 				return err
@@ -68,6 +77,7 @@ a bearer token for it once (only its hash is stored).`,
 	f.StringVar(&sf.adminToken, "admin-token", "", "bearer token guarding /admin/v1; empty disables the admin API (env SCIMD_ADMIN_TOKEN)")
 	f.Var(&sf.maxBody, "max-body", "maximum SCIM JSON request body and Bulk maxPayloadSize, e.g. 2MiB (env SCIMD_MAX_BODY)")
 	f.DurationVar(&sf.tokenCacheTTL, "token-cache-ttl", 5*time.Second, "how long a verified token is cached (env SCIMD_TOKEN_CACHE_TTL)")
+	f.DurationVar(&sf.oauthTokenTTL, "oauth-token-ttl", scim.DefaultOAuthTokenTTL, "lifetime of access tokens issued by POST /oauth2/token (env SCIMD_OAUTH_TOKEN_TTL)")
 	f.Var(&sf.importMax, "import-max-size", "maximum CSV upload size, e.g. 1GiB (env SCIMD_IMPORT_MAX_SIZE)")
 	f.IntVar(&sf.importWorkers, "import-workers", 1, "import jobs run concurrently by this process (env SCIMD_IMPORT_WORKERS)")
 	f.IntVar(&sf.importChunk, "import-chunk", 1000, "rows per import transaction (env SCIMD_IMPORT_CHUNK)")
@@ -76,6 +86,8 @@ a bearer token for it once (only its hash is stored).`,
 	f.IntVar(&sf.maxGroupsUser, "max-groups-per-user", 500, "limit of the groups column of one import row (env SCIMD_MAX_GROUPS_PER_USER)")
 	f.IntVar(&sf.maxGroupsFile, "max-groups-per-file", 25000, "limit of distinct groups in one group import file (env SCIMD_MAX_GROUPS_PER_FILE)")
 	f.DurationVar(&sf.shutdownTimeout, "shutdown-timeout", 30*time.Second, "grace period for in-flight requests on SIGTERM (env SCIMD_SHUTDOWN_TIMEOUT)")
+	f.StringVar(&sf.cpuProfile, "cpuprofile", "", "write a pprof CPU profile to this file until shutdown (for benchmarks)")
+	_ = f.MarkHidden("cpuprofile")
 	return cmd
 }
 
@@ -108,6 +120,7 @@ func openServer(ctx context.Context, log *slog.Logger, g *globalFlags, sf *serve
 		MaxBodyBytes:     int64(sf.maxBody),
 		AdminToken:       sf.adminToken,
 		TokenCacheTTL:    sf.tokenCacheTTL,
+		OAuthTokenTTL:    sf.oauthTokenTTL,
 		MaxImportBytes:   int64(sf.importMax),
 		MaxGroupsPerUser: sf.maxGroupsUser,
 		MaxGroupsPerFile: sf.maxGroupsFile,
@@ -224,7 +237,8 @@ func workerID(i int) string {
 	return fmt.Sprintf("%s/%d/%d/%s", host, os.Getpid(), i, scim.NewSecret()[6:14])
 }
 
-// purgeJobs deletes expired job records and reports every hour.
+// purgeJobs deletes expired job records and reports, and expired OAuth
+// access tokens, every hour.
 func (s *server) purgeJobs(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -232,6 +246,11 @@ func (s *server) purgeJobs(ctx context.Context) {
 		now := time.Now()
 		if err := s.store.PurgeJobs(ctx, now.Add(-s.flags.jobRetention), now.Add(-s.flags.reportRetention)); err != nil && ctx.Err() == nil {
 			s.log.Warn("purge jobs", "err", err)
+		}
+		if n, err := s.store.PurgeExpiredTokens(ctx, now); err != nil && ctx.Err() == nil {
+			s.log.Warn("purge expired tokens", "err", err)
+		} else if n > 0 {
+			s.log.Info("purged expired tokens", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -125,6 +125,12 @@ type Runner struct {
 	e      *Engine
 	users  *kind
 	groups *kind
+	// Precheck, when set, runs on the data of every POST and PUT before
+	// the schema validation, as the HTTP endpoints run their own checks
+	// before elimity's (the HTTP layer sets it so that /Bulk refuses what
+	// the endpoints refuse). data is the operation's data as sent (bulkId
+	// references not yet replaced). Set it before the first Run.
+	Precheck func(rt *schemas.ResourceType, data []byte) error
 }
 
 // kind is what a Runner needs per resource type.

@@ -52,19 +52,21 @@ func (x *run) postUsers(batch []int) {
 				if x.opts.FailOnErrors <= 0 {
 					return nil
 				}
-				// Where would failOnErrors stop this batch?
+				// Where does failOnErrors stop this batch? If any operation
+				// after that point was inserted, roll back and rerun the
+				// batch up to it.
 				errs := x.errs
-				for k := 0; k < limit; k++ {
+				for stop := 0; stop < limit; stop++ {
 					if errs >= x.opts.FailOnErrors {
-						for ; k < limit; k++ {
+						for k := stop; k < limit; k++ {
 							if items[k].err == nil && insErr[k] == nil {
-								limit = k // an operation after the stop was inserted
+								limit = stop
 								return errShrink
 							}
 						}
 						break
 					}
-					if items[k].err != nil || insErr[k] != nil {
+					if items[stop].err != nil || insErr[stop] != nil {
 						errs++
 					}
 				}

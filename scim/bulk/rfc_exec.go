@@ -77,6 +77,11 @@ func (x *run) body(i int) (any, error) {
 // attrs returns operation i's data validated as the HTTP endpoints
 // validate a POST or PUT body.
 func (x *run) attrs(i int) (map[string]any, error) {
+	if x.r.Precheck != nil {
+		if err := x.r.Precheck(x.plans[i].kind.rt, x.ops[i].Data); err != nil {
+			return nil, err
+		}
+	}
 	v, err := x.body(i)
 	if err != nil {
 		return nil, err

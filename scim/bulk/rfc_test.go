@@ -1,9 +1,11 @@
 package bulk_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 
 	scimerrors "github.com/elimity-com/scim/errors"
@@ -334,4 +336,32 @@ func TestBulkManyUsers(t *testing.T) {
 			t.Errorf("%d users, want %d", c, n)
 		}
 	})
+}
+
+// The HTTP layer's precheck runs on POST and PUT data as sent, before the
+// schema validation; PATCH and DELETE do not get it.
+func TestBulkPrecheck(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	bob := e.create(t, "/Users", userJSON("bob"))
+	r := bulk.NewRunner(e.eng)
+	var seen []string
+	r.Precheck = func(rt *schemas.ResourceType, data []byte) error {
+		seen = append(seen, rt.Name+" "+string(data))
+		if bytes.Contains(data, []byte("refuse")) {
+			return scimerrors.ScimError{Status: http.StatusBadRequest, ScimType: scimerrors.ScimTypeInvalidValue, Detail: "refused"}
+		}
+		return nil
+	}
+	rs := r.Run(e.ctx, e.tenant, []bulk.Op{
+		op("POST", "/Users", "a", userJSON("refuse")),
+		op("POST", "/Users", "b", userJSON("ok")),
+		op("POST", "/Groups", "g", groupJSON("G", "bulkId:b")),
+		op("PUT", "/Users/"+bob, "", userJSON("refuse")),
+		op("PATCH", "/Users/"+bob, "", patchHead+`[{"op":"replace","path":"title","value":"refuse"}]}`),
+	}, bulk.RunOptions{})
+	wantOutcomes(t, rs, "400 invalidValue", "201", "201", "400 invalidValue", "200")
+	want := []string{"User " + userJSON("refuse"), "User " + userJSON("ok"), "Group " + groupJSON("G", "bulkId:b"), "User " + userJSON("refuse")}
+	if !slices.Equal(seen, want) {
+		t.Errorf("precheck saw %q, want %q", seen, want)
+	}
 }

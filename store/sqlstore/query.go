@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -55,14 +56,41 @@ func (s *Store) orderBy(res sqlfilter.Resource, q store.Query) (string, []any, e
 
 // pageSQL builds the SELECT of one page (all pages when q.Count < 0).
 func (s *Store) pageSQL(res sqlfilter.Resource, tenantID int64, q store.Query, where string, wargs []any) (string, []any, error) {
+	return s.selectPage(res, tenantID, q, where, wargs, false)
+}
+
+// selectPage is pageSQL; it starts after q.After when set (keyset.go),
+// and withKey selects the sort key before the columns when the order has
+// one.
+func (s *Store) selectPage(res sqlfilter.Resource, tenantID int64, q store.Query, where string, wargs []any, withKey bool) (string, []any, error) {
 	order, oargs, err := s.orderBy(res, q)
 	if err != nil {
 		return "", nil, err
 	}
-	query := "SELECT " + colsOf(res) + " FROM " + tableOf(res) + " r WHERE r.tenant_id = ? AND (" +
-		where + ") ORDER BY " + order
-	args := make([]any, 0, 3+len(wargs)+len(oargs))
-	args = append(append(append(args, tenantID), wargs...), oargs...)
+	cols := colsOf(res)
+	args := make([]any, 0, 8+len(wargs)+len(oargs))
+	var key sqlfilter.SortKey
+	if withKey || q.After != nil {
+		if key, err = s.sortKey(res, q); err != nil {
+			return "", nil, err
+		}
+		if withKey && key.Expr != "" {
+			cols = key.Expr + ", " + cols
+			args = append(args, key.Args...)
+		}
+	}
+	query := "SELECT " + cols + " FROM " + tableOf(res) + " r WHERE r.tenant_id = ? AND (" + where + ")"
+	args = append(append(args, tenantID), wargs...)
+	if q.After != nil {
+		if q.Offset > 0 {
+			return "", nil, errors.New("sqlstore: Query.After and Query.Offset cannot be combined")
+		}
+		cond, cargs := key.After(q.Descending, q.After.Key, q.After.ID)
+		query += " AND " + cond
+		args = append(args, cargs...)
+	}
+	query += " ORDER BY " + order
+	args = append(args, oargs...)
 	offset := max(q.Offset, 0)
 	switch {
 	case q.Count >= 0:

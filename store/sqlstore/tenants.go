@@ -76,7 +76,7 @@ func (s *Store) ListTenants(ctx context.Context) ([]store.Tenant, error) {
 }
 
 // tenantTables lists every table with a tenant_id column, children first.
-var tenantTables = []string{"group_members", "user_emails", "scim_groups", "scim_users", "tokens",
+var tenantTables = []string{"group_members", "user_emails", "scim_groups", "scim_users", "oauth_clients", "tokens",
 	"job_report", "job_files", "jobs"}
 
 // DeleteTenant removes the tenant and every row it owns, in one

@@ -25,7 +25,8 @@ func cases() []testCase {
 	var all []testCase
 	for _, group := range [][]testCase{
 		tenantCases, tokenCases, userCases, usersByCases, groupCases,
-		memberCases, listCases, batchCases, txCases, jobCases, jobClaimCases,
+		memberCases, listCases, batchCases, txCases, jobCases, jobClaimCases, clientCases,
+		cursorCases,
 	} {
 		all = append(all, group...)
 	}

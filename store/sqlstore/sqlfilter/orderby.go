@@ -3,8 +3,6 @@ package sqlfilter
 import (
 	"strings"
 
-	"github.com/scim2/filter-parser/v2"
-
 	"github.com/scimd/scimd/schemas"
 )
 
@@ -14,45 +12,28 @@ func (t Translator) orderBy(res Resource, sortBy string, desc bool) (string, []a
 	if desc {
 		dir = " DESC"
 	}
-	sortBy = strings.TrimSpace(sortBy)
-	if sortBy == "" {
+	if strings.TrimSpace(sortBy) == "" {
 		if desc {
 			return "r.id DESC", nil, nil
 		}
 		return "r.id", nil, nil
 	}
-	var b builder
-	if err := b.init(t, res, 0, true); err != nil {
-		return "", nil, err
-	}
-	b.sortPath = sortBy
-	urn, attr, sub := schemas.SplitPath(b.rt, sortBy)
-	ap := filter.AttributePath{AttributeName: attr}
-	if urn != "" {
-		ap.URIPrefix = &urn
-	}
-	if sub != "" {
-		ap.SubAttribute = &sub
-	}
-	p, err := b.resolve(ap)
+	k, err := t.sortKey(res, sortBy)
 	if err != nil {
 		return "", nil, err
 	}
-	nullable, err := b.sortKey(p)
-	if err != nil {
-		return "", nil, err
-	}
-	key := b.sb.String()
-	if key == "" || key == "r.id" { // constant, or the id itself
+	if k.Expr == "" { // constant, or the id itself
 		return "r.id" + dir, nil, nil
 	}
-	b.w(dir)
-	if nullable {
-		b.w(" NULLS LAST")
+	var b strings.Builder
+	b.WriteString(k.Expr)
+	b.WriteString(dir)
+	if k.Nullable {
+		b.WriteString(" NULLS LAST")
 	}
-	b.w(", r.id")
-	b.w(dir)
-	return b.sb.String(), b.args, nil
+	b.WriteString(", r.id")
+	b.WriteString(dir)
+	return b.String(), k.Args, nil
 }
 
 // sortKey writes the sort expression of p and reports whether it can be
