@@ -32,8 +32,14 @@ func (t *tx) GroupsBy(ctx context.Context, byName bool, values []string) (map[st
 	out := map[string][]*store.Group{}
 	for chunk := range slices.Chunk(keys, maxInList) {
 		b := &binder{pg: t.pg}
-		b.sql("SELECT " + col + ", " + groupCols + " FROM scim_groups r WHERE r.tenant_id = ").arg(t.tenant)
-		b.sql(" AND " + col + " IN ").list(chunk).sql(" ORDER BY r.id" + t.lockRows())
+		if t.pg { // see UsersBy
+			b.sql("SELECT " + col + ", " + groupCols + " FROM unnest(").arg(chunk).sql("::text[]) AS k(v)")
+			b.sql(" JOIN scim_groups r ON r.tenant_id = ").arg(t.tenant).sql(" AND " + col + " = k.v")
+			b.sql(" ORDER BY r.id" + t.lockRows())
+		} else {
+			b.sql("SELECT " + col + ", " + groupCols + " FROM scim_groups r WHERE r.tenant_id = ").arg(t.tenant)
+			b.sql(" AND " + col + " IN ").list(chunk).sql(" ORDER BY +r.id")
+		}
 		rows, err := t.sql.QueryContext(ctx, b.String(), b.args...)
 		if err != nil {
 			return nil, fmt.Errorf("groups by key: %w", err)
