@@ -41,6 +41,20 @@ type Writer struct {
 	cols []wcol
 	mvs  []wmv
 	rec  []string
+	// Per row, each extension object (urns → exts) and each single-valued
+	// attribute the columns read (slotKeys → slots) is looked up once, not
+	// once per column: name.givenName, name.familyName, … share "name".
+	urns     []string
+	exts     []map[string]any
+	slotKeys []slotKey
+	slots    []any
+}
+
+// slotKey names a single-valued attribute: ext indexes Writer.urns, -1
+// for core and common attributes.
+type slotKey struct {
+	ext  int
+	attr string
 }
 
 type wcol struct {
@@ -51,6 +65,7 @@ type wcol struct {
 	boolean  bool // boolean leaf: TRUE/FALSE
 	validity bool // SAP validFrom/validTo: only yyyyMMddHHmmss'Z' is written
 	mv       int  // index into Writer.mvs, -1 when single-valued
+	slot     int  // index into Writer.slots when single-valued
 	index    int
 }
 
@@ -58,6 +73,7 @@ type wcol struct {
 // export order once per user.
 type wmv struct {
 	urn, attr string
+	ext       int // index into Writer.urns, -1 for core attributes
 	n         int // highest exported index + 1
 	cur       []any
 }
@@ -89,6 +105,8 @@ func NewWriter(w io.Writer, cols []Column, opts WriterOptions) (*Writer, error) 
 				if c.Index+1 > wr.mvs[wc.mv].n {
 					wr.mvs[wc.mv].n = c.Index + 1
 				}
+			} else {
+				wc.slot = wr.slotIndex(wc.urn, wc.attr)
 			}
 		}
 		wr.cols = append(wr.cols, wc)
@@ -106,8 +124,35 @@ func (w *Writer) mvIndex(urn, attr string) int {
 			return i
 		}
 	}
-	w.mvs = append(w.mvs, wmv{urn: urn, attr: attr})
+	w.mvs = append(w.mvs, wmv{urn: urn, attr: attr, ext: w.extIndex(urn)})
 	return len(w.mvs) - 1
+}
+
+func (w *Writer) slotIndex(urn, attr string) int {
+	k := slotKey{ext: w.extIndex(urn), attr: attr}
+	for i, sk := range w.slotKeys {
+		if sk == k {
+			return i
+		}
+	}
+	w.slotKeys = append(w.slotKeys, k)
+	w.slots = append(w.slots, nil)
+	return len(w.slotKeys) - 1
+}
+
+// extIndex returns the index of an extension URN in w.urns, -1 for "".
+func (w *Writer) extIndex(urn string) int {
+	if urn == "" {
+		return -1
+	}
+	for i, u := range w.urns {
+		if u == urn {
+			return i
+		}
+	}
+	w.urns = append(w.urns, urn)
+	w.exts = append(w.exts, nil)
+	return len(w.urns) - 1
 }
 
 // Write writes one user. attrs is the user in its stored form: canonical
@@ -117,13 +162,21 @@ func (w *Writer) mvIndex(urn, attr string) int {
 // export order (primary first, then as stored); truncated is how many
 // values did not fit in the columns (a job sums it).
 func (w *Writer) Write(attrs map[string]any, groups []string) (truncated int, err error) {
+	for i, urn := range w.urns {
+		w.exts[i], _ = attrs[urn].(map[string]any)
+	}
+	container := func(ext int) map[string]any {
+		if ext < 0 {
+			return attrs
+		}
+		return w.exts[ext]
+	}
+	for i, k := range w.slotKeys {
+		w.slots[i] = container(k.ext)[k.attr]
+	}
 	for i := range w.mvs {
 		mv := &w.mvs[i]
-		container := attrs
-		if mv.urn != "" {
-			container, _ = attrs[mv.urn].(map[string]any)
-		}
-		list, _ := container[mv.attr].([]any)
+		list, _ := container(mv.ext)[mv.attr].([]any)
 		mv.cur = orderInto(mv.cur[:0], list)
 		if len(list) > mv.n {
 			truncated += len(list) - mv.n
@@ -142,22 +195,18 @@ func (w *Writer) Write(attrs map[string]any, groups []string) (truncated int, er
 			if c.mv >= 0 {
 				if cur := w.mvs[c.mv].cur; c.index < len(cur) {
 					v = cur[c.index]
-					if c.sub != "" {
-						m, _ := v.(map[string]any)
-						v = m[c.sub]
-					}
 				}
 			} else {
-				container := attrs
-				if c.urn != "" {
-					container, _ = attrs[c.urn].(map[string]any)
-				}
-				v = container[c.attr]
-				if c.sub != "" {
-					m, _ := v.(map[string]any)
-					v = m[c.sub]
-				}
+				v = w.slots[c.slot]
 			}
+			if c.sub != "" && v != nil {
+				m, _ := v.(map[string]any)
+				v = m[c.sub]
+			}
+		}
+		if v == nil {
+			w.rec[i] = ""
+			continue
 		}
 		s := formatValue(v, c.boolean)
 		if c.validity && !isZulu(s) {

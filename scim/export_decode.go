@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -20,14 +21,71 @@ import (
 // store.DecodeAttrs. Not safe for concurrent use; the map it returns is
 // reused by the next call.
 type attrDecoder struct {
-	keys map[string]bool // nil: every key
-	m    map[string]any
+	keys   map[string]bool // nil: every key
+	m      map[string]any
+	intern map[string]string
+	pool   valuePool
+}
+
+// valuePool recycles the objects and arrays of the previous user: the
+// Writer reads a user's values only while it writes the row, so the next
+// decode may reuse them, which saves most of the allocations.
+type valuePool struct {
+	maps   []map[string]any
+	nmaps  int
+	arrays [][]any
+	narr   int
+}
+
+// maxPooled bounds what the pool keeps (a user with thousands of values
+// should not pin them for the rest of the export).
+const maxPooled = 256
+
+func (vp *valuePool) reset() { vp.nmaps, vp.narr = 0, 0 }
+
+func (vp *valuePool) newMap() map[string]any {
+	if vp.nmaps < len(vp.maps) {
+		m := vp.maps[vp.nmaps]
+		vp.nmaps++
+		clear(m)
+		return m
+	}
+	m := make(map[string]any, 8)
+	if len(vp.maps) < maxPooled {
+		vp.maps = append(vp.maps, m)
+		vp.nmaps++
+	}
+	return m
+}
+
+// array returns an empty array to append to; keep must be called with
+// the final array so that its grown backing store is reused next time.
+func (vp *valuePool) array() ([]any, int) {
+	if vp.narr < len(vp.arrays) {
+		i := vp.narr
+		vp.narr++
+		a := vp.arrays[i]
+		clear(a[:cap(a)])
+		return a[:0], i
+	}
+	if len(vp.arrays) < maxPooled {
+		vp.arrays = append(vp.arrays, make([]any, 0, 4))
+		vp.narr++
+		return vp.arrays[len(vp.arrays)-1], len(vp.arrays) - 1
+	}
+	return make([]any, 0, 4), -1
+}
+
+func (vp *valuePool) keep(i int, a []any) {
+	if i >= 0 {
+		vp.arrays[i] = a
+	}
 }
 
 // newAttrDecoder returns a decoder for the keys cols read: core attribute
 // names and extension URNs (an extension object is decoded whole).
 func newAttrDecoder(cols []bulkcsv.Column) *attrDecoder {
-	d := &attrDecoder{keys: map[string]bool{}, m: map[string]any{}}
+	d := &attrDecoder{keys: map[string]bool{}, m: map[string]any{}, intern: map[string]string{}}
 	for _, c := range cols {
 		if c.Kind != bulkcsv.KindAttr {
 			continue
@@ -43,7 +101,11 @@ func newAttrDecoder(cols []bulkcsv.Column) *attrDecoder {
 
 func (d *attrDecoder) decode(raw []byte) (map[string]any, error) {
 	clear(d.m)
-	p := jsonParser{s: raw}
+	if d.intern == nil {
+		d.intern = map[string]string{}
+	}
+	d.pool.reset()
+	p := jsonParser{s: raw, intern: d.intern, pool: &d.pool}
 	if err := p.topLevel(d.keys, d.m); err != nil {
 		m, err2 := store.DecodeAttrs(raw)
 		if err2 != nil {
@@ -62,6 +124,33 @@ type jsonParser struct {
 	s     []byte
 	i     int
 	depth int
+	// intern holds the keys of nested objects seen so far (value, type,
+	// primary, …): every user has the same few, so they are allocated
+	// once per export rather than once per user.
+	intern map[string]string
+	pool   *valuePool // nil: allocate every object and array
+}
+
+// maxInterned bounds the intern table (keys are attribute names, a small
+// set, but a stored object could have arbitrary ones).
+const maxInterned = 512
+
+// key reads an object key after its opening quote.
+func (p *jsonParser) key() (string, error) {
+	start := p.i
+	s, raw, err := p.strBytes()
+	if err != nil || !raw {
+		return s, err
+	}
+	b := p.s[start : p.i-1]
+	if k, ok := p.intern[string(b)]; ok {
+		return k, nil
+	}
+	k := string(b)
+	if p.intern != nil && len(p.intern) < maxInterned {
+		p.intern[k] = k
+	}
+	return k, nil
 }
 
 const maxJSONDepth = 64
@@ -349,7 +438,12 @@ func (p *jsonParser) object() (map[string]any, error) {
 	}
 	defer func() { p.depth-- }()
 	p.i++ // {
-	m := map[string]any{}
+	var m map[string]any
+	if p.pool != nil {
+		m = p.pool.newMap()
+	} else {
+		m = make(map[string]any, 8)
+	}
 	if p.peek() == '}' {
 		p.i++
 		return m, nil
@@ -359,7 +453,7 @@ func (p *jsonParser) object() (map[string]any, error) {
 			return nil, errJSON
 		}
 		p.i++
-		k, err := p.str()
+		k, err := p.key()
 		if err != nil {
 			return nil, err
 		}
@@ -390,10 +484,14 @@ func (p *jsonParser) array() ([]any, error) {
 	}
 	defer func() { p.depth-- }()
 	p.i++ // [
-	a := []any{}
 	if p.peek() == ']' {
 		p.i++
-		return a, nil
+		return []any{}, nil
+	}
+	var a []any
+	slot := -1
+	if p.pool != nil {
+		a, slot = p.pool.array()
 	}
 	for {
 		v, err := p.value()
@@ -406,6 +504,9 @@ func (p *jsonParser) array() ([]any, error) {
 			p.i++
 		case ']':
 			p.i++
+			if p.pool != nil {
+				p.pool.keep(slot, a)
+			}
 			return a, nil
 		default:
 			return nil, errJSON
@@ -413,14 +514,14 @@ func (p *jsonParser) array() ([]any, error) {
 	}
 }
 
-// skip passes over one value without decoding it (structure and strings
-// are still checked enough to find its end).
+// skip passes over one value without decoding it. Objects, arrays and
+// strings are only delimited, not validated (stored attributes are valid
+// JSON: json.Marshal or jsonb output); scalars are parsed.
 func (p *jsonParser) skip() error {
 	switch c := p.peek(); {
 	case c == '"':
 		p.i++
-		_, _, err := p.strBytes()
-		return err
+		return p.skipString()
 	case c == '{' || c == '[':
 		depth := 0
 		for p.i < len(p.s) {
@@ -435,7 +536,7 @@ func (p *jsonParser) skip() error {
 				}
 			case '"':
 				p.i++
-				if _, _, err := p.strBytes(); err != nil {
+				if err := p.skipString(); err != nil {
 					return err
 				}
 				continue
@@ -446,5 +547,24 @@ func (p *jsonParser) skip() error {
 	default:
 		_, err := p.value()
 		return err
+	}
+}
+
+// skipString passes over a string after its opening quote.
+func (p *jsonParser) skipString() error {
+	for {
+		j := bytes.IndexByte(p.s[p.i:], '"')
+		if j < 0 {
+			return errJSON
+		}
+		end := p.i + j
+		k := end - 1 // an escaped quote has an odd number of backslashes before it
+		for k >= p.i && p.s[k] == '\\' {
+			k--
+		}
+		p.i = end + 1
+		if (end-1-k)%2 == 0 {
+			return nil
+		}
 	}
 }

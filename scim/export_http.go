@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
-	ast "github.com/scim2/filter-parser/v2"
-
 	"github.com/labstack/echo/v4"
+	ast "github.com/scim2/filter-parser/v2"
 
 	"github.com/scimd/scimd/bulkcsv"
 	"github.com/scimd/scimd/internal/reqctx"
@@ -75,8 +76,7 @@ const allColumns = "*"
 // Everything that can be refused is refused here, before the response is
 // committed: an unknown or write-only column, an invalid filter (parsed,
 // then translated by the store without running it), an unknown group.
-func (a *API) userExportParams(ctx context.Context, tid int64, c echo.Context) (exportParams, error) {
-	q := c.QueryParams()
+func (a *API) userExportParams(ctx context.Context, tid int64, q url.Values) (exportParams, error) {
 	var p exportParams
 	var err error
 	if p.raw, err = parseBoolParam(q.Get("raw")); err != nil {
@@ -95,7 +95,7 @@ func (a *API) userExportParams(ctx context.Context, tid int64, c echo.Context) (
 	switch {
 	case len(names) == 1 && names[0] == allColumns:
 		p.cols = bulkcsv.Columns(a.reg)
-	case len(names) > 1 && containsString(names, allColumns):
+	case len(names) > 1 && slices.Contains(names, allColumns):
 		return p, badRequest("invalidValue", "attributes: %q selects every column and cannot be combined with other columns", allColumns)
 	default:
 		if p.cols, err = bulkcsv.ExportColumns(a.reg, names); err != nil {
@@ -165,15 +165,6 @@ func (a *API) resolveGroup(ctx context.Context, tid int64, v string) (string, er
 	return gs[0].ID, nil
 }
 
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // exportUsers answers GET /Users/.export (SPEC §7): the users matching
 // filter= (and, with group=, the direct members of that group) as CSV
 // with the attributes= columns, streamed in id (creation) order.
@@ -188,7 +179,7 @@ func containsString(list []string, s string) bool {
 func (a *API) exportUsers(c echo.Context) error {
 	ctx := c.Request().Context()
 	tid := tenantID(c)
-	p, err := a.userExportParams(ctx, tid, c)
+	p, err := a.userExportParams(ctx, tid, c.QueryParams())
 	if err != nil {
 		return err
 	}
@@ -199,6 +190,7 @@ func (a *API) exportUsers(c echo.Context) error {
 	defer release()
 	job := a.newExportJob(tid, store.JobUsersExport, p.options, "users")
 	out := a.startCSV(c, job.ID, "users")
+	defer out.close()
 	ux := &userExporter{st: a.store, tid: tid, groups: p.groups, dec: newAttrDecoder(p.cols), out: out}
 	ux.w, err = bulkcsv.NewWriter(out, p.cols, bulkcsv.WriterOptions{Raw: p.raw})
 	if err == nil {
@@ -231,6 +223,7 @@ func (a *API) exportGroups(c echo.Context) error {
 	defer release()
 	job := a.newExportJob(tid, store.JobGroupsExport, exportOptions{Raw: raw}, "groups")
 	out := a.startCSV(c, job.ID, "groups")
+	defer out.close()
 	gx := &groupExporter{st: a.store, tid: tid, out: out}
 	gx.w, err = bulkcsv.NewGroupsWriter(out, bulkcsv.WriterOptions{Raw: raw})
 	if err == nil {

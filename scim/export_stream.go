@@ -90,6 +90,11 @@ func (a *API) startCSV(c echo.Context, jobID, what string) *csvStream {
 
 func (s *csvStream) Write(p []byte) (int, error) { return s.buf.Write(p) }
 
+// close clears the write deadline: net/http keeps it on the connection
+// for the next request of a keep-alive client unless the server has a
+// WriteTimeout of its own.
+func (s *csvStream) close() { _ = s.rc.SetWriteDeadline(time.Time{}) }
+
 // flush sends everything written so far to the client.
 func (s *csvStream) flush() error {
 	_ = s.rc.SetWriteDeadline(time.Now().Add(exportWriteTimeout)) // not every writer supports it

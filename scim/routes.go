@@ -65,6 +65,8 @@ func (a *API) routes() *echo.Echo {
 	g.POST("/Groups/.import", a.importGroups, requireAllScopes(ScopeGroupsManage, ScopeUsersManage))
 	g.GET("/Users/.export", a.exportUsers, usersRead)
 	g.GET("/Groups/.export", a.exportGroups, groupsRead)
+	g.GET("/.export", a.exportTenant, requireScope(ScopeTenantManage))  // tenant snapshot (snapshot_http.go)
+	g.POST("/.import", a.importTenant, requireScope(ScopeTenantManage)) // tenant snapshot (snapshot_http.go)
 
 	jobsRead := requireScope(ScopeTenantManage, ScopeUsersManage, ScopeGroupsManage, ScopeUsersRead, ScopeGroupsRead)
 	jobsManage := requireScope(ScopeTenantManage, ScopeUsersManage, ScopeGroupsManage)

@@ -153,8 +153,8 @@ func TestBulk(t *testing.T) {
 		// Each failed operation answers what the single-resource endpoint
 		// answers: same status, same scimType. (PATCH bodies that the
 		// endpoint's elimity validation classifies differently from the
-		// shared decoder, e.g. a path to "id" or a remove without path,
-		// are covered by TestBulkBadInput against the expected answer.)
+		// shared decoder, e.g. a remove without path, are covered by
+		// TestBulkBadInput against the expected answer.)
 		t.Run("errors match the single endpoints", func(t *testing.T) {
 			sfx := randomHex(3)
 			u := s.createUser(t, "mixed."+sfx, nil)
@@ -182,6 +182,7 @@ func TestBulk(t *testing.T) {
 				{"DELETE missing", "DELETE", "/Users/" + missing, nil, ""},
 				{"PATCH unknown member", "PATCH", "/Groups/" + gid, patchOps(map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": missing}}}), ""},
 				{"PATCH bad op", "PATCH", "/Users/" + uid, patchOps(map[string]any{"op": "frobnicate", "path": "title", "value": "x"}), ""},
+				{"PATCH read-only id", "PATCH", "/Users/" + uid, patchOps(map[string]any{"op": "replace", "path": "id", "value": "x"}), ""},
 				{"PATCH bad filter", "PATCH", "/Users/" + uid, patchOps(map[string]any{"op": "remove", "path": "emails[value eq]"}), ""},
 				{"PATCH unknown attribute", "PATCH", "/Users/" + uid, patchOps(map[string]any{"op": "add", "path": "shoeSize", "value": "x"}), ""},
 				{"PATCH path-less scalar", "PATCH", "/Users/" + uid, patchOps(map[string]any{"op": "replace", "value": "x"}), ""},

@@ -465,7 +465,7 @@ func TestExportClientDisconnect(t *testing.T) {
 	forEachDB(t, func(t *testing.T, kind testdb.Kind) {
 		const n = 50_000
 		dsn := testdb.DSN(t, kind)
-		seedUsersDirect(t, dsn, n, benchUserAttrs)
+		seedStore(t, dsn, n, benchUserAttrs)
 		s := startServer(t, serverOpts{kind: kind, dsn: dsn})
 
 		ctx, cancel := context.WithCancel(context.Background())

@@ -65,6 +65,14 @@ func TestImportReplicas(t *testing.T) {
 		}
 		rep := a.report(t, id)
 		checkJobInvariants(t, j, rep)
+		// "job finished" is logged after the job record is final (and
+		// after the planner statistics refresh that follows a large
+		// import): wait for it.
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if len(impLogLines(a.stderr.String(), "job finished", "job="+id))+len(impLogLines(b.stderr.String(), "job finished", "job="+id)) > 0 {
+				break
+			}
+		}
 		var runners []string
 		for k, s := range servers {
 			log := s.stderr.String()

@@ -71,7 +71,7 @@ func newTenantCmd(g *globalFlags) *cobra.Command {
 				return nil
 			})
 		},
-	})
+	}, newTenantExportCmd(g), newTenantImportCmd(g)) // tenant_snapshot.go
 	return cmd
 }
 

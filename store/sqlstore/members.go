@@ -20,13 +20,17 @@ LEFT JOIN scim_groups g ON m.member_type = 'Group' AND g.tenant_id = m.tenant_id
 WHERE m.tenant_id = ? AND m.group_id IN ?
 ORDER BY m.group_id, m.member_id`
 	out := map[string][]store.Member{}
-	db := s.reader.WithContext(ctx)
+	db := s.reader.WithContext(s.rowsCtx(ctx))
 	for ids := range slices.Chunk(distinct(groupIDs), maxInList) {
 		rows, err := db.Raw(q, tenantID, ids).Rows()
 		if err != nil {
 			return nil, fmt.Errorf("members: %w", err)
 		}
 		for rows.Next() {
+			if err := ctx.Err(); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("members: %w", err)
+			}
 			var m store.Member
 			if err := rows.Scan(&m.GroupID, &m.Value, &m.Type, &m.Display); err != nil {
 				rows.Close()
@@ -52,13 +56,17 @@ JOIN scim_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
 WHERE m.tenant_id = ? AND m.member_id IN ?
 ORDER BY m.member_id, m.group_id`
 	out := map[string][]store.GroupRef{}
-	db := s.reader.WithContext(ctx)
+	db := s.reader.WithContext(s.rowsCtx(ctx))
 	for ids := range slices.Chunk(distinct(userIDs), maxInList) {
 		rows, err := db.Raw(q, tenantID, ids).Rows()
 		if err != nil {
 			return nil, fmt.Errorf("groups of users: %w", err)
 		}
 		for rows.Next() {
+			if err := ctx.Err(); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("groups of users: %w", err)
+			}
 			var r store.GroupRef
 			if err := rows.Scan(&r.UserID, &r.GroupID, &r.Display); err != nil {
 				rows.Close()

@@ -98,47 +98,72 @@ func (s *Store) selectPage(res sqlfilter.Resource, tenantID int64, q store.Query
 	case !s.pg && offset > 0:
 		query += " LIMIT -1"
 	}
-	if offset > 0 {
+	switch {
+	case offset > 0 && !s.pg:
+		// A parameter, not a literal: the readers' prepared-statement
+		// cache is keyed by SQL text, and paging through startIndex values
+		// would otherwise prepare a new statement per page and evict the
+		// hot ones.
+		query += " OFFSET ?"
+		args = append(args, offset)
+	case offset > 0:
 		query += " OFFSET " + strconv.Itoa(offset)
 	}
 	return query, args, nil
 }
 
-// list counts the matches and calls each for every row of the page.
+// list counts the matches and calls each for every row of the page. The
+// page is read first: when it is not full (a look-up by userName, the
+// last page) the total is known without a COUNT query.
 func (s *Store) list(ctx context.Context, res sqlfilter.Resource, tenantID int64, q store.Query, each func(scanner) error) (int, error) {
 	where, wargs, err := s.where(res, tenantID, q.Filter)
 	if err != nil {
 		return 0, err
 	}
 	db := s.reader.WithContext(ctx)
-	var total int64
-	countSQL := "SELECT COUNT(*) FROM " + tableOf(res) + " r WHERE r.tenant_id = ? AND (" + where + ")"
-	if err := queryRow(db, countSQL, append([]any{tenantID}, wargs...), &total); err != nil {
-		return 0, err
-	}
-	if q.Count == 0 || int64(max(q.Offset, 0)) >= total {
-		// Still validate the sort so that a bad sortBy is reported.
-		_, _, err := s.orderBy(res, q)
+	count := func() (int, error) {
+		var total int64
+		countSQL := "SELECT COUNT(*) FROM " + tableOf(res) + " r WHERE r.tenant_id = ? AND (" + where + ")"
+		err := queryRow(db, countSQL, append([]any{tenantID}, wargs...), &total)
 		return int(total), err
+	}
+	if q.Count == 0 {
+		total, err := count()
+		if err != nil {
+			return 0, err
+		}
+		// Still validate the sort so that a bad sortBy is reported.
+		_, _, err = s.orderBy(res, q)
+		return total, err
 	}
 	query, args, err := s.pageSQL(res, tenantID, q, where, wargs)
 	if err != nil {
 		return 0, err
 	}
-	rows, err := db.Raw(query, args...).Rows()
+	rows, err := s.reader.WithContext(s.rowsCtx(ctx)).Raw(query, args...).Rows()
 	if err != nil {
 		return 0, err
 	}
 	defer rows.Close()
+	n := 0
 	for rows.Next() {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
 		if err := each(rows); err != nil {
 			return 0, err
 		}
+		n++
 	}
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	return int(total), nil
+	rows.Close() // the connection goes back before count takes one
+	offset := max(q.Offset, 0)
+	if (n > 0 || offset == 0) && (q.Count < 0 || n < q.Count) {
+		return offset + n, nil
+	}
+	return count()
 }
 
 // scanRows streams the matching rows, decoded, to fn. It stops at fn's
@@ -157,7 +182,7 @@ func scanRows[T any](ctx context.Context, s *Store, res sqlfilter.Resource, tena
 	if q.Count == 0 {
 		return nil
 	}
-	rows, err := s.reader.WithContext(ctx).Raw(query, args...).Rows()
+	rows, err := s.reader.WithContext(s.rowsCtx(ctx)).Raw(query, args...).Rows()
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}

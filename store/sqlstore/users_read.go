@@ -42,6 +42,9 @@ func scanUser(r scanner, extra ...any) (*store.User, error) {
 // stored attribute object: the copies that store.User.SetAttrs derives and
 // that are not kept as readable columns.
 func derivedUserAttrs(raw []byte) (emails []string, userUUID string) {
+	if emails, userUUID, ok := skimUserAttrs(raw); ok {
+		return emails, userUUID
+	}
 	var d struct {
 		Emails []struct {
 			Value string `json:"value"`
@@ -78,7 +81,7 @@ func derivedUserAttrsSlow(raw []byte) (emails []string, userUUID string) {
 
 // GetUser returns one user of the tenant.
 func (s *Store) GetUser(ctx context.Context, tenantID int64, id string) (store.User, error) {
-	rows, err := s.reader.WithContext(ctx).
+	rows, err := s.reader.WithContext(s.rowsCtx(ctx)).
 		Raw("SELECT "+userCols+" FROM scim_users r WHERE r.tenant_id = ? AND r.id = ?", tenantID, id).Rows()
 	if err != nil {
 		return store.User{}, fmt.Errorf("get user: %w", err)

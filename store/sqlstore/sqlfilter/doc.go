@@ -67,6 +67,14 @@
 // change a result (ordering operators, an empty operand, ORDER BY) the
 // SQLite form lower-cases only non-NULL values.
 //
+// # Keyset paging
+//
+// SortKey returns the expression OrderBy sorts by (before the r.id
+// tie-break), and SortKey.After the predicate "sorts after (key, id)" in
+// the same order, NULLs last, for cursor paging; keyset_test.go checks
+// that keyset walks equal ORDER BY on both databases and that the default
+// order and userName start with an index range at the position.
+//
 // # Storage locations
 //
 // Users: id → r.id, userName → r.user_name_ci, externalId → r.external_id,

@@ -1,0 +1,20 @@
+package sqlstore
+
+import "context"
+
+// rowsCtx is the context a read query whose rows are iterated in Go runs
+// with. mattn/go-sqlite3 steps every Rows.Next in a new goroutine when the
+// context can be cancelled (so that it can interrupt a long step), which
+// costs about 2 µs per row: a fifth of listing 100 users, and a goroutine
+// per member when reading a large group. On SQLite these queries therefore
+// run without ctx's cancellation (its values are kept) and the callers
+// check ctx.Err() between rows instead; a single long step (an OFFSET far
+// into a large tenant, a filter that matches few rows) is then not
+// interrupted when the client goes away. COUNT queries keep ctx.
+// PostgreSQL (pgx) honours ctx without that cost.
+func (s *Store) rowsCtx(ctx context.Context) context.Context {
+	if s.pg {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
+}
