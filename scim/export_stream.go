@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -38,14 +37,10 @@ const (
 	exportSlotWait = 30 * time.Second
 )
 
-// exportSlots holds each API's export semaphore. It lives here rather
-// than as an API field to keep the export feature in its own files.
-var exportSlots sync.Map // *API → chan struct{}
-
-// exportSlot waits for a free export slot and returns its release func.
+// exportSlot waits for a free export slot (API.exportSlots) and returns
+// its release func.
 func (a *API) exportSlot(ctx context.Context) (func(), error) {
-	v, _ := exportSlots.LoadOrStore(a, make(chan struct{}, exportSlotsPerAPI))
-	slots := v.(chan struct{})
+	slots := a.exportSlots
 	t := time.NewTimer(exportSlotWait)
 	defer t.Stop()
 	select {

@@ -128,6 +128,11 @@ type API struct {
 	// patchUsers and patchGroups decode PATCH bodies with precise errors
 	// before elimity validates them.
 	patchUsers, patchGroups *resource.PatchDecoder
+	// patchFastUsers and patchFastGroups decide when a PATCH may skip
+	// elimity (patch_direct.go).
+	patchFastUsers, patchFastGroups *patchFast
+	// exportSlots bounds concurrent CSV exports (export_stream.go).
+	exportSlots chan struct{}
 	// bulkRunner runs /Bulk operations (bulk_http.go).
 	bulkRunner *bulk.Runner
 	// cursors signs and checks pagination cursors (cursor.go).
@@ -172,10 +177,12 @@ func New(cfg Config, d Deps) (*API, error) {
 			NewID: d.NewID,
 			Now:   d.Now,
 		},
-		tokens: newTokenCache(cfg.TokenCacheTTL, d.Now),
+		tokens:      newTokenCache(cfg.TokenCacheTTL, d.Now),
+		exportSlots: make(chan struct{}, exportSlotsPerAPI),
 	}
 	a.admin = &Admin{Store: d.Store, NewID: d.NewID, Now: d.Now, OnRevoke: a.tokens.flush}
 	a.patchUsers, a.patchGroups = resource.NewPatchDecoder(d.Registry.Users), resource.NewPatchDecoder(d.Registry.Groups)
+	a.patchFastUsers, a.patchFastGroups = newPatchFast(d.Registry.Users), newPatchFast(d.Registry.Groups)
 	a.bulkRunner = a.newBulkRunner()
 	a.cursors = newCursorCodec(d.Store, d.Now, cfg.CursorTimeout)
 	m, err := newHTTPMetrics(d.Metrics, d.Gatherer)
