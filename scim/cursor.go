@@ -68,6 +68,11 @@ type cursorPayload struct {
 	KeyType string `json:"t,omitempty"` // "" when the key is NULL or there is none
 	Key     string `json:"k,omitempty"`
 	ID      string `json:"i,omitempty"` // "" for the start (a count=0 first page)
+	// Total is totalResults as counted on the walk's first page; later
+	// pages repeat it instead of counting again (RFC 9865 lets
+	// totalResults be an estimate), so a deep page costs what the first
+	// does.
+	Total int64 `json:"n"`
 }
 
 // cursorCodec signs and checks cursors.
@@ -126,8 +131,8 @@ func cursorScope(tenantID int64, resourceType string, p *listParams) string {
 }
 
 // encode returns the cursor of position pos (nil: the start) in scope.
-func (cc *cursorCodec) encode(ctx context.Context, scope string, pos *store.Position) (string, error) {
-	pl := cursorPayload{Expires: cc.now().Add(cc.ttl).Unix(), Scope: scope}
+func (cc *cursorCodec) encode(ctx context.Context, scope string, pos *store.Position, total int) (string, error) {
+	pl := cursorPayload{Expires: cc.now().Add(cc.ttl).Unix(), Scope: scope, Total: int64(total)}
 	if pos != nil {
 		pl.ID = pos.ID
 		switch k := pos.Key.(type) {
@@ -162,35 +167,35 @@ var errInvalidCursor = badRequest("invalidCursor",
 // decode checks cursor against scope and returns its position (nil: the
 // start). Errors are invalidCursor or expiredCursor SCIM errors, or
 // failures to read the key.
-func (cc *cursorCodec) decode(ctx context.Context, scope, cursor string) (*store.Position, error) {
+func (cc *cursorCodec) decode(ctx context.Context, scope, cursor string) (*store.Position, int, error) {
 	if len(cursor) > maxCursorLen {
-		return nil, errInvalidCursor
+		return nil, 0, errInvalidCursor
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil || len(raw) <= cursorMACSize {
-		return nil, errInvalidCursor
+		return nil, 0, errInvalidCursor
 	}
 	payload, tag := raw[:len(raw)-cursorMACSize], raw[len(raw)-cursorMACSize:]
 	key, err := cc.hmacKey(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if !hmac.Equal(tag, cc.mac(key, payload)) {
-		return nil, errInvalidCursor
+		return nil, 0, errInvalidCursor
 	}
 	var pl cursorPayload
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&pl); err != nil || pl.Scope != scope {
-		return nil, errInvalidCursor
+		return nil, 0, errInvalidCursor
 	}
 	if cc.now().Unix() > pl.Expires {
-		return nil, badRequest("expiredCursor",
+		return nil, 0, badRequest("expiredCursor",
 			"The cursor has expired: a cursor is valid for %d seconds after its page. Start again with an empty cursor.",
 			int64(cc.ttl/time.Second))
 	}
 	if pl.ID == "" {
-		return nil, nil
+		return nil, int(pl.Total), nil
 	}
 	pos := &store.Position{ID: pl.ID}
 	switch pl.KeyType {
@@ -207,9 +212,9 @@ func (cc *cursorCodec) decode(ctx context.Context, scope, cursor string) (*store
 		err = fmt.Errorf("key type %q", pl.KeyType)
 	}
 	if err != nil {
-		return nil, errInvalidCursor
+		return nil, 0, errInvalidCursor
 	}
-	return pos, nil
+	return pos, int(pl.Total), nil
 }
 
 // startCursor turns p's cursor parameter into the store query's position.
@@ -217,11 +222,13 @@ func (a *API) startCursor(ctx context.Context, tenantID int64, resourceType stri
 	if *p.cursor == "" {
 		return nil
 	}
-	pos, err := a.cursors.decode(ctx, cursorScope(tenantID, resourceType, p), *p.cursor)
+	pos, total, err := a.cursors.decode(ctx, cursorScope(tenantID, resourceType, p), *p.cursor)
 	if err != nil {
 		return err
 	}
 	p.query.After = pos
+	p.query.NoTotal = true
+	p.cursorTotal = total
 	return nil
 }
 
@@ -236,7 +243,7 @@ func (a *API) nextCursor(ctx context.Context, tenantID int64, resourceType strin
 	if pos == nil {
 		pos = p.query.After
 	}
-	next, err := a.cursors.encode(ctx, cursorScope(tenantID, resourceType, p), pos)
+	next, err := a.cursors.encode(ctx, cursorScope(tenantID, resourceType, p), pos, page.Total)
 	p.next = next
 	return err
 }
@@ -254,6 +261,9 @@ func (a *API) queryUsers(ctx context.Context, tenantID int64, p *listParams) ([]
 	if err != nil {
 		return nil, 0, err
 	}
+	if page.Total < 0 {
+		page.Total = p.cursorTotal
+	}
 	return users, page.Total, a.nextCursor(ctx, tenantID, "User", p, page)
 }
 
@@ -268,6 +278,9 @@ func (a *API) queryGroups(ctx context.Context, tenantID int64, p *listParams) ([
 	groups, page, err := a.store.ListGroupsPage(ctx, tenantID, p.query)
 	if err != nil {
 		return nil, 0, err
+	}
+	if page.Total < 0 {
+		page.Total = p.cursorTotal
 	}
 	return groups, page.Total, a.nextCursor(ctx, tenantID, "Group", p, page)
 }

@@ -51,22 +51,25 @@ func TestCursorRoundTrip(t *testing.T) {
 		{Key: true, ID: "id-7"},
 		{Key: false, ID: "id-8"},
 	} {
-		c, err := cc.encode(ctx, "scope", pos)
+		c, err := cc.encode(ctx, "scope", pos, 7)
 		if err != nil {
 			t.Fatalf("encode %+v: %v", pos, err)
 		}
 		if strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
 			t.Errorf("cursor %q has characters outside RFC 3986 unreserved", c)
 		}
-		got, err := cc.decode(ctx, "scope", c)
+		got, total, err := cc.decode(ctx, "scope", c)
 		if err != nil {
 			t.Fatalf("decode %+v: %v", pos, err)
 		}
 		if !reflect.DeepEqual(got, pos) {
 			t.Errorf("round trip: got %#v, want %#v", got, pos)
 		}
+		if total != 7 {
+			t.Errorf("round trip: total %d, want the 7 it was encoded with", total)
+		}
 	}
-	if _, err := cc.encode(ctx, "scope", &store.Position{Key: []string{"x"}, ID: "x"}); err == nil {
+	if _, err := cc.encode(ctx, "scope", &store.Position{Key: []string{"x"}, ID: "x"}, 7); err == nil {
 		t.Error("encode of an unsupported key type: no error")
 	}
 }
@@ -75,7 +78,7 @@ func TestCursorRejects(t *testing.T) {
 	ctx := context.Background()
 	now := time.Unix(1_700_000_000, 0)
 	cc := testCodec("k1", &now)
-	c, err := cc.encode(ctx, "scope", &store.Position{Key: "bob", ID: "id-1"})
+	c, err := cc.encode(ctx, "scope", &store.Position{Key: "bob", ID: "id-1"}, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +86,7 @@ func TestCursorRejects(t *testing.T) {
 	for i := range raw {
 		tampered := append([]byte(nil), raw...)
 		tampered[i] ^= 0x20
-		_, err := cc.decode(ctx, "scope", base64.RawURLEncoding.EncodeToString(tampered))
+		_, _, err := cc.decode(ctx, "scope", base64.RawURLEncoding.EncodeToString(tampered))
 		wantScimType(t, fmt.Sprintf("byte %d flipped", i), err, "invalidCursor")
 	}
 	for name, bad := range map[string]string{
@@ -96,26 +99,26 @@ func TestCursorRejects(t *testing.T) {
 		"unsigned JSON":   base64.RawURLEncoding.EncodeToString([]byte(`{"x":9999999999,"q":"scope","i":"id-1"}`)),
 		"standard base64": base64.StdEncoding.EncodeToString(raw),
 	} {
-		_, err := cc.decode(ctx, "scope", bad)
+		_, _, err := cc.decode(ctx, "scope", bad)
 		wantScimType(t, name, err, "invalidCursor")
 	}
 	// Another query (tenant, resource type, filter or sort): invalid.
-	_, err = cc.decode(ctx, "other scope", c)
+	_, _, err = cc.decode(ctx, "other scope", c)
 	wantScimType(t, "other scope", err, "invalidCursor")
 	// Another key (a database with another secret): invalid; the same
 	// key (another replica on the same database): valid.
-	_, err = testCodec("k2", &now).decode(ctx, "scope", c)
+	_, _, err = testCodec("k2", &now).decode(ctx, "scope", c)
 	wantScimType(t, "other key", err, "invalidCursor")
-	if _, err := testCodec("k1", &now).decode(ctx, "scope", c); err != nil {
+	if _, _, err := testCodec("k1", &now).decode(ctx, "scope", c); err != nil {
 		t.Errorf("replica with the same key: %v", err)
 	}
 	// Expiry: valid for ttl, then expiredCursor.
 	now = now.Add(time.Hour)
-	if _, err := cc.decode(ctx, "scope", c); err != nil {
+	if _, _, err := cc.decode(ctx, "scope", c); err != nil {
 		t.Errorf("at the timeout: %v", err)
 	}
 	now = now.Add(time.Second)
-	_, err = cc.decode(ctx, "scope", c)
+	_, _, err = cc.decode(ctx, "scope", c)
 	wantScimType(t, "expired", err, "expiredCursor")
 	// The key is read once; a failure to read it is no client error and
 	// is retried on the next request.
@@ -128,12 +131,12 @@ func TestCursorRejects(t *testing.T) {
 			}
 			return []byte("k1"), nil
 		}}
-	if _, err := flaky.decode(ctx, "scope", c); err == nil || strings.Contains(err.Error(), "invalidCursor") {
+	if _, _, err := flaky.decode(ctx, "scope", c); err == nil || strings.Contains(err.Error(), "invalidCursor") {
 		t.Errorf("key read failure: %v", err)
 	}
 	fail = false
 	for range 3 {
-		if _, err := flaky.encode(ctx, "scope", nil); err != nil {
+		if _, err := flaky.encode(ctx, "scope", nil, 7); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -21,9 +21,11 @@ type listParams struct {
 	// cursor is the cursor parameter when the client asked for cursor
 	// paging ("" for the first page), nil for index paging; next is the
 	// response's nextCursor (cursor.go). filterText is the filter as sent.
-	cursor     *string
-	next       string
-	filterText string
+	cursor *string
+	// cursorTotal is the total carried by the request's cursor.
+	cursorTotal int
+	next        string
+	filterText  string
 }
 
 // searchRequest is the body of POST /.search (RFC 7644 §3.4.3).

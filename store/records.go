@@ -100,6 +100,10 @@ type Query struct {
 	// Count is the maximum number of resources to return; 0 returns none
 	// (only the total), a negative value means no limit.
 	Count int
+	// NoTotal skips counting the matches in keyset paging (ListUsersPage,
+	// ListGroupsPage): Page.Total is then -1. Cursor walks count once, on
+	// their first page, and carry the total in the cursor.
+	NoTotal bool
 }
 
 // UserKey names an indexed user identifier for batch look-ups.

@@ -66,9 +66,10 @@ func (s *Store) ListGroupsPage(ctx context.Context, tenantID int64, q store.Quer
 	return out, page, nil
 }
 
-// keysetPage counts the matches and calls scan for every row of the page
-// after q.After; scan reads the row (after the extra destinations) and
-// returns its id.
+// keysetPage calls scan for every row of the page after q.After and
+// counts the matches; scan reads the row (after the extra destinations)
+// and returns its id. As in list, a first page that holds every match
+// needs no COUNT.
 func (s *Store) keysetPage(ctx context.Context, res sqlfilter.Resource, tenantID int64, q store.Query,
 	scan func(r scanner, extra ...any) (string, error)) (store.Page, error) {
 	var page store.Page
@@ -76,20 +77,8 @@ func (s *Store) keysetPage(ctx context.Context, res sqlfilter.Resource, tenantID
 	if err != nil {
 		return page, err
 	}
-	db := s.reader.WithContext(ctx)
-	var total int64
-	countSQL := "SELECT COUNT(*) FROM " + tableOf(res) + " r WHERE r.tenant_id = ? AND (" + where + ")"
-	if err := queryRow(db, countSQL, append([]any{tenantID}, wargs...), &total); err != nil {
-		return page, err
-	}
-	page.Total = int(total)
 	key, err := s.sortKey(res, q)
 	if err != nil {
-		return page, err
-	}
-	if total == 0 {
-		// Still validate the sort so that a bad sortBy is reported.
-		_, _, err := s.orderBy(res, q)
 		return page, err
 	}
 	lq := q
@@ -100,13 +89,16 @@ func (s *Store) keysetPage(ctx context.Context, res sqlfilter.Resource, tenantID
 	if err != nil {
 		return page, err
 	}
-	rows, err := db.Raw(query, args...).Rows()
+	rows, err := s.reader.WithContext(s.rowsCtx(ctx)).Raw(query, args...).Rows()
 	if err != nil {
 		return page, err
 	}
 	defer rows.Close()
 	n := 0
 	for rows.Next() {
+		if err := ctx.Err(); err != nil {
+			return page, err
+		}
 		if q.Count >= 0 && n == q.Count {
 			page.More = true
 			break
@@ -126,6 +118,21 @@ func (s *Store) keysetPage(ctx context.Context, res sqlfilter.Resource, tenantID
 	if err := rows.Err(); err != nil {
 		return page, err
 	}
+	rows.Close() // the connection goes back before the count takes one
+	if q.After == nil && !page.More {
+		page.Total = n
+		return page, nil
+	}
+	if q.NoTotal {
+		page.Total = -1
+		return page, nil
+	}
+	var total int64
+	countSQL := "SELECT COUNT(*) FROM " + tableOf(res) + " r WHERE r.tenant_id = ? AND (" + where + ")"
+	if err := queryRow(s.reader.WithContext(ctx), countSQL, append([]any{tenantID}, wargs...), &total); err != nil {
+		return page, err
+	}
+	page.Total = int(total)
 	return page, nil
 }
 
