@@ -60,6 +60,15 @@ func (ad *Admin) EnsureTenant(ctx context.Context, name string) (t store.Tenant,
 	return t, err == nil, err
 }
 
+// SetTenantSettings replaces a tenant's settings (zero values mean the
+// server's defaults).
+func (ad *Admin) SetTenantSettings(ctx context.Context, name string, s store.TenantSettings) error {
+	if s.MaxGroupsPerUser < 0 || s.MaxGroupsPerFile < 0 {
+		return badRequest("invalidValue", "limits must be positive (0 means the server's default)")
+	}
+	return ad.Store.SetTenantSettings(ctx, name, s)
+}
+
 // DeleteTenant deletes a tenant and everything it owns.
 func (ad *Admin) DeleteTenant(ctx context.Context, name string) error {
 	if err := ad.Store.DeleteTenant(ctx, name); err != nil {

@@ -14,19 +14,48 @@ func (a *API) adminRoutes(g *echo.Group) {
 	g.POST("/tenants", a.adminCreateTenant)
 	g.GET("/tenants", a.adminListTenants)
 	g.DELETE("/tenants/:name", a.adminDeleteTenant)
+	g.GET("/tenants/:name", a.adminGetTenant)
+	g.PATCH("/tenants/:name", a.adminPatchTenant)
 	g.POST("/tenants/:name/tokens", a.adminCreateToken)
 	g.GET("/tenants/:name/tokens", a.adminListTokens)
 	g.DELETE("/tenants/:name/tokens/:id", a.adminDeleteToken)
 }
 
 type tenantJSON struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"createdAt"`
+	ID        int64                `json:"id"`
+	Name      string               `json:"name"`
+	CreatedAt time.Time            `json:"createdAt"`
+	Settings  store.TenantSettings `json:"settings"`
 }
 
 func tenantOut(t store.Tenant) tenantJSON {
-	return tenantJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt.UTC()}
+	return tenantJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt.UTC(), Settings: t.Settings}
+}
+
+func (a *API) adminGetTenant(c echo.Context) error {
+	t, err := a.store.GetTenant(c.Request().Context(), c.Param("name"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, tenantOut(t))
+}
+
+// adminPatchTenant replaces the tenant's settings: {"settings": {…}}.
+func (a *API) adminPatchTenant(c echo.Context) error {
+	var in struct {
+		Settings *store.TenantSettings `json:"settings"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if in.Settings == nil {
+		return badRequest("invalidValue", "the body must have a settings object")
+	}
+	ctx := c.Request().Context()
+	if err := a.admin.SetTenantSettings(ctx, c.Param("name"), *in.Settings); err != nil {
+		return err
+	}
+	return a.adminGetTenant(c)
 }
 
 func decodeJSON(c echo.Context, v any) error {

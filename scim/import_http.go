@@ -2,6 +2,7 @@ package scim
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,8 +36,10 @@ func (a *API) importFile(c echo.Context, typ string) error {
 	ctx := req.Context()
 	q := c.QueryParams()
 	job := store.Job{ID: a.svc.NewID(), TenantID: tenantID(c), Type: typ, Status: store.JobQueued, CreatedAt: a.now()}
-	opts := bulkcsv.ImportOptions{MaxGroupsPerUser: a.cfg.MaxGroupsPerUser, MaxGroupsPerFile: a.cfg.MaxGroupsPerFile}
-	var err error
+	opts, err := a.importLimits(ctx, job.TenantID)
+	if err != nil {
+		return err
+	}
 	if job.DryRun, err = parseBoolParam(q.Get("dryRun")); err != nil {
 		return badRequest("invalidValue", "dryRun: %v", err)
 	}
@@ -92,6 +95,23 @@ func (a *API) importFile(c echo.Context, typ string) error {
 	rd := a.newRenderer(req, projection{})
 	c.Response().Header().Set("Location", rd.base+"/Jobs/"+job.ID)
 	return a.writeJob(c, http.StatusAccepted, job)
+}
+
+// importLimits returns the import limits of a tenant: its own settings,
+// else the server's defaults.
+func (a *API) importLimits(ctx context.Context, tenantID int64) (bulkcsv.ImportOptions, error) {
+	opts := bulkcsv.ImportOptions{MaxGroupsPerUser: a.cfg.MaxGroupsPerUser, MaxGroupsPerFile: a.cfg.MaxGroupsPerFile}
+	t, err := a.store.GetTenantByID(ctx, tenantID)
+	if err != nil {
+		return opts, err
+	}
+	if n := t.Settings.MaxGroupsPerUser; n > 0 {
+		opts.MaxGroupsPerUser = n
+	}
+	if n := t.Settings.MaxGroupsPerFile; n > 0 {
+		opts.MaxGroupsPerFile = n
+	}
+	return opts, nil
 }
 
 // checkHeader refuses a file that cannot be imported at all.

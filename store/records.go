@@ -10,6 +10,16 @@ type Tenant struct {
 	ID        int64
 	Name      string
 	CreatedAt time.Time
+	Settings  TenantSettings
+}
+
+// TenantSettings override server-wide defaults for one tenant; a zero
+// value means "use the server's default".
+type TenantSettings struct {
+	// MaxGroupsPerUser limits the groups column of one import row.
+	MaxGroupsPerUser int `json:"maxGroupsPerUser,omitempty"`
+	// MaxGroupsPerFile limits the distinct groups of one group import.
+	MaxGroupsPerFile int `json:"maxGroupsPerFile,omitempty"`
 }
 
 // Token is a bearer credential of a tenant. Only the SHA-256 hash of the

@@ -17,6 +17,8 @@ type Store interface {
 	GetTenant(ctx context.Context, name string) (Tenant, error)
 	GetTenantByID(ctx context.Context, id int64) (Tenant, error)
 	ListTenants(ctx context.Context) ([]Tenant, error)
+	// SetTenantSettings replaces the tenant's settings.
+	SetTenantSettings(ctx context.Context, name string, s TenantSettings) error
 	// DeleteTenant removes the tenant and everything it owns.
 	DeleteTenant(ctx context.Context, name string) error
 

@@ -72,6 +72,7 @@ func newTenantCmd(g *globalFlags) *cobra.Command {
 			})
 		},
 	}, newTenantExportCmd(g), newTenantImportCmd(g)) // tenant_snapshot.go
+	cmd.AddCommand(newTenantSetCmd(g))
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -40,8 +41,9 @@ func (s *Store) GetTenantByID(ctx context.Context, id int64) (store.Tenant, erro
 func (s *Store) getTenant(ctx context.Context, cond string, arg any, label string) (store.Tenant, error) {
 	var t store.Tenant
 	var created int64
+	var settings string
 	err := queryRow(s.reader.WithContext(ctx),
-		"SELECT id, name, created_at FROM tenants WHERE "+cond, []any{arg}, &t.ID, &t.Name, &created)
+		"SELECT id, name, created_at, settings FROM tenants WHERE "+cond, []any{arg}, &t.ID, &t.Name, &created, &settings)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Tenant{}, notFound("tenant", label)
 	}
@@ -49,12 +51,31 @@ func (s *Store) getTenant(ctx context.Context, cond string, arg any, label strin
 		return store.Tenant{}, fmt.Errorf("get tenant %q: %w", label, err)
 	}
 	t.CreatedAt = fromMicros(created)
+	if err := json.Unmarshal([]byte(settings), &t.Settings); err != nil {
+		return store.Tenant{}, fmt.Errorf("get tenant %q: settings: %w", label, err)
+	}
 	return t, nil
+}
+
+// SetTenantSettings replaces the tenant's settings.
+func (s *Store) SetTenantSettings(ctx context.Context, name string, ts store.TenantSettings) error {
+	raw, err := json.Marshal(ts)
+	if err != nil {
+		return err
+	}
+	res := s.writer.WithContext(ctx).Exec("UPDATE tenants SET settings = ? WHERE name = ?", string(raw), name)
+	if res.Error != nil {
+		return fmt.Errorf("set tenant settings %q: %w", name, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return notFound("tenant", name)
+	}
+	return nil
 }
 
 // ListTenants returns every tenant in creation order.
 func (s *Store) ListTenants(ctx context.Context) ([]store.Tenant, error) {
-	rows, err := s.reader.WithContext(ctx).Raw("SELECT id, name, created_at FROM tenants ORDER BY id").Rows()
+	rows, err := s.reader.WithContext(ctx).Raw("SELECT id, name, created_at, settings FROM tenants ORDER BY id").Rows()
 	if err != nil {
 		return nil, fmt.Errorf("list tenants: %w", err)
 	}
@@ -63,10 +84,14 @@ func (s *Store) ListTenants(ctx context.Context) ([]store.Tenant, error) {
 	for rows.Next() {
 		var t store.Tenant
 		var created int64
-		if err := rows.Scan(&t.ID, &t.Name, &created); err != nil {
+		var settings string
+		if err := rows.Scan(&t.ID, &t.Name, &created, &settings); err != nil {
 			return nil, fmt.Errorf("list tenants: %w", err)
 		}
 		t.CreatedAt = fromMicros(created)
+		if err := json.Unmarshal([]byte(settings), &t.Settings); err != nil {
+			return nil, fmt.Errorf("list tenants: settings of %q: %w", t.Name, err)
+		}
 		out = append(out, t)
 	}
 	if err := rows.Err(); err != nil {

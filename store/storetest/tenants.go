@@ -12,6 +12,25 @@ var tenantCases = []testCase{
 	{"tenants/list", testTenantList},
 	{"tenants/not_found", testTenantNotFound},
 	{"tenants/delete_removes_everything", testTenantDelete},
+	{"tenants/settings", testTenantSettings},
+}
+
+func testTenantSettings(e *env) {
+	got, err := e.s.GetTenant(e.ctx, "a")
+	e.noErr("GetTenant(a)", err)
+	eq(e, "settings of a new tenant", got.Settings, store.TenantSettings{})
+	want := store.TenantSettings{MaxGroupsPerUser: 7, MaxGroupsPerFile: 70}
+	e.noErr("SetTenantSettings(a)", e.s.SetTenantSettings(e.ctx, "a", want))
+	got, err = e.s.GetTenantByID(e.ctx, e.a.ID)
+	e.noErr("GetTenantByID(a)", err)
+	eq(e, "settings after SetTenantSettings", got.Settings, want)
+	ts, err := e.s.ListTenants(e.ctx)
+	e.noErr("ListTenants", err)
+	eq(e, "ListTenants settings of a", ts[0].Settings, want)
+	b, err := e.s.GetTenant(e.ctx, "b")
+	e.noErr("GetTenant(b)", err)
+	eq(e, "tenant b's settings untouched", b.Settings, store.TenantSettings{})
+	e.wantErr("SetTenantSettings(nope)", e.s.SetTenantSettings(e.ctx, "nope", want), store.ErrNotFound)
 }
 
 func testTenantCreateGet(e *env) {
