@@ -55,24 +55,32 @@ func (l elimityLogger) Error(args ...interface{}) {
 // header, accurate schemas); the override writer puts that rendering in
 // place of elimity's.
 func (a *API) viaElimity(c echo.Context) error {
-	req := c.Request()
+	r2, ov := a.elimityRequest(c.Request())
+	w := &overrideWriter{ResponseWriter: c.Response(), ov: ov}
+	a.elim.ServeHTTP(w, r2)
+	return nil
+}
+
+// elimityRequest is req as elimity (and so our handlers) get it: without
+// the /scim prefix, with an override in the context.
+func (a *API) elimityRequest(req *http.Request) (*http.Request, *override) {
 	ov := &override{}
 	ctx := context.WithValue(req.Context(), overrideKey{}, ov)
 	r2 := req.Clone(ctx)
 	r2.URL.Path = strings.TrimPrefix(req.URL.Path, "/scim")
 	r2.URL.RawPath = ""
-	w := &overrideWriter{ResponseWriter: c.Response(), ov: ov}
-	a.elim.ServeHTTP(w, r2)
-	return nil
+	return r2, ov
 }
 
 // patchViaElimity normalises IdP quirks that the pinned elimity version
 // rejects (Entra's bare-string manager, extension objects in path-less
 // replace) before elimity validates the PATCH body.
 func (a *API) patchViaElimity(c echo.Context) error {
-	rt, dec := a.reg.Users, a.patchUsers
+	rt, dec, fast := a.reg.Users, a.patchUsers, a.patchFastUsers
+	var h elimity.ResourceHandler = &userHandler{a: a}
 	if strings.Contains(c.Path(), "/Groups") {
-		rt, dec = a.reg.Groups, a.patchGroups
+		rt, dec, fast = a.reg.Groups, a.patchGroups, a.patchFastGroups
+		h = &groupHandler{a: a}
 	}
 	in := body(c)
 	out, err := resource.NormalizePatchBody(rt, in)
@@ -81,8 +89,14 @@ func (a *API) patchViaElimity(c echo.Context) error {
 	}
 	// Our decoder names the problem precisely (noTarget, mutability,
 	// invalidPath …); elimity's messages are generic.
-	if _, err := dec.Decode(out); err != nil {
+	ops, err := dec.Decode(out)
+	if err != nil {
 		return err
+	}
+	// elimity would accept the body and hand the handler these ops: skip
+	// its second parse (patch_direct.go).
+	if fast.accepts(out) && a.patchDirect(c, rt.Endpoint, h, ops) {
+		return nil
 	}
 	if len(out) != len(in) || (len(out) > 0 && &out[0] != &in[0]) {
 		req := c.Request()

@@ -5,9 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -86,8 +84,9 @@ func safeFileName(s string) string {
 //
 //   - The body (the snapshot, or the "file" part of a multipart form) is
 //     limited by the CSV import limit (--import-max-size), not the JSON
-//     body limit, and spooled to a temporary file, because the import
-//     reads it twice: a check pass, then the restore.
+//     body limit. It is read once, streamed, by the check pass, which
+//     writes nothing to the database but spools the validated records to
+//     a temporary directory for the restore pass.
 //   - A snapshot that cannot be imported at all (not JSON, not a
 //     snapshot, a custom schema or attribute this server lacks, an invalid
 //     record) is a 400 naming the problems; no job, nothing written.
@@ -120,34 +119,25 @@ func (a *API) importTenant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	spool, err := os.CreateTemp("", "scimd-snapshot-*.json")
-	if err != nil {
-		return fmt.Errorf("spool snapshot: %w", err)
-	}
-	defer func() {
-		spool.Close()
-		os.Remove(spool.Name())
-	}()
-	n, err := io.Copy(spool, &importLimit{r: src, left: a.cfg.MaxImportBytes, limit: a.cfg.MaxImportBytes})
-	if err != nil {
+	started := a.now()
+	jobID := a.svc.NewID()
+	im := &snapshot.Importer{Engine: &bulk.Engine{Store: a.store, Svc: a.svc, Reg: a.reg, Log: a.log}}
+	body := &importLimit{r: src, left: a.cfg.MaxImportBytes, limit: a.cfg.MaxImportBytes}
+	res, err := im.Import(ctx, tid, body, snapshot.ImportOptions{Mode: mode, JobID: jobID})
+	var rerr *snapshot.ReadError
+	if errors.As(err, &rerr) {
 		var ae *apiError
 		if errors.As(err, &ae) {
-			return err
+			return ae // over the size limit
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return badRequest("invalidSyntax", "reading the upload failed: %v", err)
+		return badRequest("invalidSyntax", "%v", err)
 	}
-	if n == 0 {
-		return badRequest("invalidValue", "the body is empty (a tenant snapshot is expected)")
+	if err != nil && ctx.Err() != nil && res.Users+res.Groups == 0 {
+		return ctx.Err() // the client went away during the check pass: nothing written
 	}
-	open := func() (io.ReadCloser, error) { return os.Open(spool.Name()) }
-
-	started := a.now()
-	jobID := a.svc.NewID()
-	im := &snapshot.Importer{Engine: &bulk.Engine{Store: a.store, Svc: a.svc, Reg: a.reg, Log: a.log}}
-	res, err := im.Import(ctx, tid, open, snapshot.ImportOptions{Mode: mode, JobID: jobID})
 	var inv *snapshot.InvalidError
 	if errors.As(err, &inv) {
 		if inv.Syntax {

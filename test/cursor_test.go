@@ -330,9 +330,12 @@ func TestCursorWalkUnderWrites(t *testing.T) {
 		t.Logf("%s: seeded %d users in %v", kind, n, time.Since(began).Round(time.Millisecond))
 		s := startServer(t, serverOpts{kind: kind, dsn: dsn})
 
-		// Writers: create users with random names, delete every third.
+		// Writers: create users with random names, delete every third. They
+		// are paced by the walks: one creation per 10 rows walked (so the
+		// index walk, chasing a growing total, still ends).
 		var (
 			stop           atomic.Bool
+			walkedRows     atomic.Int64
 			created, gone  atomic.Int64
 			writeErr       atomic.Value
 			wg             sync.WaitGroup
@@ -346,7 +349,12 @@ func TestCursorWalkUnderWrites(t *testing.T) {
 				defer wg.Done()
 				r := writerRNGs[w]
 				var mine []string
-				for i := 0; !stop.Load(); i++ {
+				for i := 0; !stop.Load(); {
+					if created.Load() >= 20+walkedRows.Load()/10 {
+						time.Sleep(time.Millisecond)
+						continue
+					}
+					i++
 					name := fmt.Sprintf("u%012x-new%d", r.Uint64()>>16, w)
 					resp := s.try("POST", "/scim/v2/Users", userBody(name, nil))
 					if resp.Status != http.StatusCreated {
@@ -363,7 +371,7 @@ func TestCursorWalkUnderWrites(t *testing.T) {
 					newUserNameSet[name] = true
 					namesMu.Unlock()
 					created.Add(1)
-					if i%3 == 2 {
+					if i%3 == 0 {
 						k := r.IntN(len(mine))
 						if resp := s.try("DELETE", "/scim/v2/Users/"+mine[k], nil); resp.Status != http.StatusNoContent {
 							writeErr.Store(fmt.Sprintf("delete: %d %s", resp.Status, resp.Body))
@@ -386,7 +394,8 @@ func TestCursorWalkUnderWrites(t *testing.T) {
 			createdBy  int64
 			err        error
 		}
-		const path = "/scim/v2/Users?sortBy=userName&count=100&attributes=userName"
+		const pageSize = 1000 // the maximum: the fewest OFFSET scans for the index walk
+		path := "/scim/v2/Users?sortBy=userName&attributes=userName&count=" + strconv.Itoa(pageSize)
 		var cursorWalk, indexWalk walked
 		var walks sync.WaitGroup
 		walks.Add(2)
@@ -406,6 +415,7 @@ func TestCursorWalkUnderWrites(t *testing.T) {
 					return
 				}
 				w.pages++
+				walkedRows.Add(int64(len(p.Resources)))
 				for _, r := range p.Resources {
 					w.ids, w.names = append(w.ids, r.ID), append(w.names, r.UserName)
 				}
@@ -420,17 +430,18 @@ func TestCursorWalkUnderWrites(t *testing.T) {
 			defer walks.Done()
 			w := &indexWalk
 			start, c0 := time.Now(), created.Load()
-			for at := 1; ; at += 100 {
+			for at := 1; ; at += pageSize {
 				p, err := decodePage(s.try("GET", path+"&startIndex="+strconv.Itoa(at), nil))
 				if err != nil {
 					w.err = err
 					return
 				}
 				w.pages++
+				walkedRows.Add(int64(len(p.Resources)))
 				for _, r := range p.Resources {
 					w.ids, w.names = append(w.ids, r.ID), append(w.names, r.UserName)
 				}
-				if len(p.Resources) == 0 || at+100 > *p.TotalResults {
+				if len(p.Resources) == 0 || at+pageSize > *p.TotalResults {
 					break
 				}
 			}

@@ -26,9 +26,11 @@ import (
 // SCIMD_BENCH_USERS (default 100000) is the tenant size of the export
 // benchmark; with SCIMD_TEST_POSTGRES_DSN set it runs on PostgreSQL too.
 // Seeding (straight into the database, before the server starts:
-// seedStore) is not timed. Reported: rows/s, the server's peak RSS
-// (VmHWM) during the export and the time to the first byte. -short skips
-// them. SCIMD_BENCH_CPUPROFILE=<dir> profiles the server (see
+// seedStore) is not timed. Reported: rows/s, the server's CPU time per
+// row (the robust figure on a busy machine), its peak RSS (VmHWM) during
+// the export and the time to the first byte. BenchmarkGroupImport
+// imports 25,000 groups of 10 members. -short skips them.
+// SCIMD_BENCH_CPUPROFILE=<dir> profiles the server (see
 // bench_helpers_test.go).
 
 // benchUsers is the number of users of the export benchmark.

@@ -42,6 +42,9 @@ import (
 //     peak RSS (VmHWM) over upload and job;
 //   - a dry run of the same file on another fresh server (dry_rows/s,
 //     dry_peakRSS-MB, dry_speedup = dry rate / real rate);
+//   - the server's CPU time per row (server-cpu-µs/row, user+system
+//     from /proc, upload included): steadier than wall time on a shared
+//     machine; on PostgreSQL the database backend's CPU is not in it;
 //   - the bare limit: the same users' scim_users and user_emails rows
 //     written without scimd (prepared one-row INSERTs in one transaction
 //     on SQLite, pgx COPY in one transaction on PostgreSQL; building the
@@ -83,6 +86,8 @@ func BenchmarkImportUsers(b *testing.B) {
 				b.ReportMetric(dryRate/rate, "dry_speedup")
 				b.ReportMetric(bareRate, "bare_rows/s")
 				b.ReportMetric(rate/bareRate, "ratio")
+				b.ReportMetric(float64(real.cpu.Microseconds())/float64(n), "server-cpu-µs/row")
+				b.ReportMetric(float64(dry.cpu.Microseconds())/float64(n), "dry_server-cpu-µs/row")
 				b.Logf("%s rows=%d: import %.0f rows/s (job %v, upload %v, peak RSS %d MB); dry run %.0f rows/s (%v, peak RSS %d MB); bare %.0f rows/s (%v)",
 					kind, n, rate, real.job.Round(time.Millisecond), real.upload.Round(time.Millisecond), real.rss>>20,
 					dryRate, dry.job.Round(time.Millisecond), dry.rss>>20, bareRate, bare.Round(time.Millisecond))
@@ -137,6 +142,25 @@ func benchImportAttrs(i int, id string) map[string]any {
 type benchImportRun struct {
 	upload, job time.Duration
 	rss         int64
+	cpu         time.Duration // server process CPU time (user+system) over upload and job
+}
+
+// impCPUTime returns the CPU time (user + system) the server process has used
+// so far, from /proc/<pid>/stat (0 where that is not available). On a
+// shared, noisy machine CPU per row is steadier than wall time; for
+// PostgreSQL it leaves out the database backend's own CPU.
+func (s *server) impCPUTime() time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
 }
 
 var cpuProfileName = regexp.MustCompile(`[^A-Za-z0-9_.=-]+`)
@@ -155,6 +179,7 @@ func runBenchImport(b *testing.B, kind testdb.Kind, file string, n int, dry bool
 	s := startServer(b, serverOpts{kind: kind, extraArgs: args})
 	defer s.stop()
 	s.resetPeakRSS()
+	cpu0 := s.impCPUTime()
 	f, err := os.Open(file)
 	if err != nil {
 		b.Fatal(err)
@@ -190,7 +215,7 @@ func runBenchImport(b *testing.B, kind testdb.Kind, file string, n int, dry bool
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	rss := s.peakRSS()
+	rss, cpu := s.peakRSS(), s.impCPUTime()-cpu0
 	if done.Status != "succeeded" || done.Created != int64(n) || done.Failed != 0 || done.MembershipsAdded != int64(3*n) || done.DryRun != dry {
 		b.Fatalf("job (dry run %v): %s %q %s", dry, done.Status, done.Error, done.counts())
 	}
@@ -209,7 +234,7 @@ func runBenchImport(b *testing.B, kind testdb.Kind, file string, n int, dry bool
 	} else if got := s.impUserCount(b); got != 0 {
 		b.Fatalf("%d users after a dry run", got)
 	}
-	return benchImportRun{upload: upload, job: finished.Sub(created), rss: rss}
+	return benchImportRun{upload: upload, job: finished.Sub(created), rss: rss, cpu: cpu}
 }
 
 // benchBareBatch is how many bare rows are built (untimed) between timed

@@ -118,6 +118,9 @@ func loadImportCases(t *testing.T) []importCase {
 	}
 	var cases []importCase
 	for _, e := range entries {
+		if e.Name() == "README.md" {
+			continue
+		}
 		if !e.IsDir() {
 			t.Errorf("%s/%s: only case directories belong here", importGoldenDir, e.Name())
 			continue
@@ -161,7 +164,7 @@ func loadImportCases(t *testing.T) []importCase {
 				t.Errorf("%s/refused.json: %v", dir, err)
 			}
 			if c.refused.Status < 400 || c.refused.Status >= 500 {
-				t.Errorf("%s/refused.json: a impRefusal is a 4xx, not %d", dir, c.refused.Status)
+				t.Errorf("%s/refused.json: a refusal is a 4xx, not %d", dir, c.refused.Status)
 			}
 			if have["report.csv"] != nil || have["job.json"] != nil {
 				t.Errorf("%s: refused.json excludes report.csv and job.json", dir)

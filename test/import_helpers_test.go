@@ -7,7 +7,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"sort"
@@ -441,10 +440,4 @@ func impSortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// impReadLimited reads at most n bytes of r (for error messages).
-func impReadLimited(r io.Reader, n int64) string {
-	raw, _ := io.ReadAll(io.LimitReader(r, n))
-	return string(raw)
 }

@@ -127,6 +127,7 @@ func seedGroup(tb testing.TB, dsn, name string, members []string) string {
 	if err != nil {
 		tb.Fatalf("seed group: %v", err)
 	}
+	vacuum(tb, st)
 	tb.Logf("seeded group %q with %d members in %v", name, len(members), time.Since(start).Round(time.Millisecond))
 	return g.ID
 }

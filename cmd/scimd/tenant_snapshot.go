@@ -85,9 +85,9 @@ func newTenantImportCmd(g *globalFlags) *cobra.Command {
 		Use:   "import NAME FILE",
 		Short: "Load a tenant snapshot into tenant NAME",
 		Long: `Loads a snapshot written by "scimd tenant export" or GET /scim/v2/.export into
-tenant NAME, as POST /scim/v2/.import does. FILE "-" reads standard input
-(spooled to a temporary file: the snapshot is read twice, a check pass that
-writes nothing, then the restore).
+tenant NAME, as POST /scim/v2/.import does: a check pass reads FILE ("-":
+standard input) once and writes nothing to the database (a snapshot that
+cannot be imported is refused whole), then the restore writes.
 
 --mode decides what happens to a record whose id or userName (displayName
 for groups) exists in the tenant: ignore keeps the existing one, update
@@ -103,11 +103,15 @@ import stopped early.`,
 			if err != nil {
 				return err
 			}
-			open, cleanup, err := snapshotSource(args[1], cmd.InOrStdin())
-			if err != nil {
-				return err
+			in := cmd.InOrStdin()
+			if args[1] != "-" {
+				f, err := os.Open(args[1])
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				in = f
 			}
-			defer cleanup()
 			return withSnapshot(ctx, g, func(st *sqlstore.Store, reg *schemas.Registry) error {
 				t, err := st.GetTenant(ctx, args[0])
 				if err != nil {
@@ -119,10 +123,11 @@ import stopped early.`,
 				im := &snapshot.Importer{Engine: &bulk.Engine{Store: st, Svc: svc, Reg: reg, Log: log}, ChunkSize: chunk}
 				started := cliNow()
 				jobID := scim.NewID()
-				res, err := im.Import(ctx, t.ID, open, snapshot.ImportOptions{Mode: m, JobID: jobID})
+				res, err := im.Import(ctx, t.ID, bufio.NewReaderSize(in, 256<<10), snapshot.ImportOptions{Mode: m, JobID: jobID})
 				var inv *snapshot.InvalidError
-				if errors.As(err, &inv) {
-					return exitError{code: 2, msg: inv.Error()}
+				var rerr *snapshot.ReadError
+				if errors.As(err, &inv) || errors.As(err, &rerr) {
+					return exitError{code: 2, msg: err.Error()}
 				}
 				desc := description
 				if desc == "" {
@@ -148,29 +153,6 @@ import stopped early.`,
 	f.StringVar(&description, "description", "", "free text kept on the job record")
 	f.IntVar(&chunk, "chunk", bulk.DefaultChunkSize, "users per transaction")
 	return cmd
-}
-
-// snapshotSource returns a way to open the snapshot (twice); "-" spools
-// standard input to a temporary file first.
-func snapshotSource(path string, stdin io.Reader) (open func() (io.ReadCloser, error), cleanup func(), err error) {
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, nil, err
-		}
-		f.Close()
-		return func() (io.ReadCloser, error) { return os.Open(path) }, func() {}, nil
-	}
-	tmp, err := os.CreateTemp("", "scimd-snapshot-*.json")
-	if err != nil {
-		return nil, nil, err
-	}
-	cleanup = func() { tmp.Close(); os.Remove(tmp.Name()) }
-	if _, err := io.Copy(tmp, stdin); err != nil {
-		cleanup()
-		return nil, nil, fmt.Errorf("read standard input: %w", err)
-	}
-	return func() (io.ReadCloser, error) { return os.Open(tmp.Name()) }, cleanup, nil
 }
 
 // recordJob stores a finished job; a failure is reported, not fatal.

@@ -35,9 +35,10 @@ import (
 //     password hash and, for groups, member list; it keeps its own id,
 //     created time and SAP userUuid, and gets a new version (Updated, or
 //     Unchanged when nothing differs);
-//   - MatchFail: the record fails. The caller runs Conflicts over the
-//     whole snapshot first and writes nothing when any record conflicts;
-//     this only catches a conflict created concurrently since.
+//   - MatchFail: the record fails. The caller runs UserConflicts and
+//     GroupConflicts over the whole snapshot first and writes nothing
+//     when any record conflicts; this only catches a conflict created
+//     concurrently since.
 //
 // When a record matches an existing resource under another id (by userName
 // or displayName only), the restore remembers snapshot id → target id
@@ -47,6 +48,9 @@ import (
 // A new resource keeps its snapshot id, attributes, created and
 // lastModified times and version, and a user its password hash, so that
 // a snapshot restored into an empty tenant exports as the same snapshot.
+// PrepareRestoreUser/Group validate and build a record without writing (a
+// pre-pass); a record carrying what they built (Prepared) is not built
+// again.
 
 // RestoreUser is one user of a tenant snapshot.
 type RestoreUser struct {
@@ -60,6 +64,11 @@ type RestoreUser struct {
 	// become now and 1.
 	Created, Modified time.Time
 	Version           int64
+	// Prepared, when set, is the user PrepareRestoreUser built from this
+	// record earlier (a validating pre-pass keeps it instead of the
+	// record): Attrs, PasswordHash and the meta fields are then ignored,
+	// and a new user is inserted without being built again.
+	Prepared *store.User
 }
 
 // RestoreMember is one member of a snapshot group.
@@ -76,6 +85,8 @@ type RestoreGroup struct {
 	Members           []RestoreMember
 	Created, Modified time.Time
 	Version           int64
+	// Prepared is the group PrepareRestoreGroup built (see RestoreUser).
+	Prepared *store.Group
 }
 
 // RestoreOptions configure a restore.
@@ -156,28 +167,94 @@ type RecordKey struct {
 	Name string // userName or displayName
 }
 
-// CheckRestoreUser builds u as RestoreUsers would create it and returns
-// the validation error, writing nothing (a pre-pass over a snapshot).
-func (e *Engine) CheckRestoreUser(u *RestoreUser) error {
-	_, err := e.restoredUser(u, u.ID, u.Attrs)
-	return err
+// PrepareRestoreUser validates a snapshot user against the target's
+// schemas and builds the user RestoreUsers would create from it (same id,
+// attributes, password hash and meta), writing nothing. A pre-pass keeps
+// the result in RestoreUser.Prepared so the restore does not build it
+// again.
+func (e *Engine) PrepareRestoreUser(op *RestoreUser) (*store.User, error) {
+	attrs, err := op.attrs()
+	if err != nil {
+		return nil, err
+	}
+	return e.restoredUser(op, op.ID, attrs)
 }
 
-// CheckRestoreGroup does the same for a group.
-func (e *Engine) CheckRestoreGroup(g *RestoreGroup) error {
-	_, err := e.restoredGroup(g, g.ID)
-	return err
+// PrepareRestoreGroup does the same for a group (members apart).
+func (e *Engine) PrepareRestoreGroup(op *RestoreGroup) (*store.Group, error) {
+	attrs, err := op.attrs()
+	if err != nil {
+		return nil, err
+	}
+	return e.restoredGroup(op, op.ID, attrs)
+}
+
+func (op *RestoreUser) userName() string {
+	if op.Prepared != nil {
+		return op.Prepared.UserName
+	}
+	un, _ := op.Attrs["userName"].(string)
+	return un
+}
+
+// attrs returns the record's attributes (decoded from Prepared if set).
+func (op *RestoreUser) attrs() (map[string]any, error) {
+	if op.Prepared != nil {
+		return decodeRestored(op.Prepared.Attrs)
+	}
+	return op.Attrs, nil
+}
+
+func (op *RestoreUser) hash() string {
+	if op.Prepared != nil {
+		return op.Prepared.PasswordHash
+	}
+	return op.PasswordHash
+}
+
+func (op *RestoreGroup) displayName() string {
+	if op.Prepared != nil {
+		return op.Prepared.DisplayName
+	}
+	n, _ := op.Attrs["displayName"].(string)
+	return n
+}
+
+func (op *RestoreGroup) attrs() (map[string]any, error) {
+	if op.Prepared != nil {
+		return decodeRestored(op.Prepared.Attrs)
+	}
+	return op.Attrs, nil
+}
+
+// decodeRestored decodes prepared attributes for building again.
+func decodeRestored(raw []byte) (map[string]any, error) {
+	m, err := store.DecodeAttrs(raw)
+	if err != nil {
+		return nil, err
+	}
+	delete(m, "schemas") // derived
+	return m, nil
 }
 
 // restoredUser builds the user of a snapshot record with the given id and
-// attributes, keeping the record's password hash and meta.
+// attributes, keeping the record's password hash and meta. With the
+// record's own id and a prepared user, that is a copy of it.
 func (e *Engine) restoredUser(op *RestoreUser, id string, attrs map[string]any) (*store.User, error) {
+	if p := op.Prepared; p != nil && id == p.ID && attrs == nil {
+		u := *p
+		return &u, nil
+	}
 	if err := unknownAttr(e.Reg.Users, attrs); err != nil {
 		return nil, err
 	}
-	u, err := e.Svc.NewUserWithHash(attrs, id, op.PasswordHash)
+	u, err := e.Svc.NewUserWithHash(attrs, id, op.hash())
 	if err != nil {
 		return nil, err
+	}
+	if p := op.Prepared; p != nil {
+		u.Version, u.Created, u.Modified = p.Version, p.Created, p.Modified
+		return u, nil
 	}
 	u.Version = op.Version
 	if !op.Created.IsZero() {
@@ -189,16 +266,25 @@ func (e *Engine) restoredUser(op *RestoreUser, id string, attrs map[string]any) 
 	return u, nil
 }
 
-// restoredGroup builds the group of a snapshot record with the given id.
-func (e *Engine) restoredGroup(op *RestoreGroup, id string) (*store.Group, error) {
-	if err := unknownAttr(e.Reg.Groups, op.Attrs); err != nil {
+// restoredGroup builds the group of a snapshot record with the given id
+// (a copy of the prepared group for its own id and attrs nil).
+func (e *Engine) restoredGroup(op *RestoreGroup, id string, attrs map[string]any) (*store.Group, error) {
+	if p := op.Prepared; p != nil && id == p.ID && attrs == nil {
+		g := *p
+		return &g, nil
+	}
+	if err := unknownAttr(e.Reg.Groups, attrs); err != nil {
 		return nil, err
 	}
-	g, _, err := e.Svc.NewGroup(op.Attrs)
+	g, _, err := e.Svc.NewGroup(attrs)
 	if err != nil {
 		return nil, err
 	}
 	g.ID = id
+	if p := op.Prepared; p != nil {
+		g.Version, g.Created, g.Modified = p.Version, p.Created, p.Modified
+		return g, nil
+	}
 	g.Version = op.Version
 	if !op.Created.IsZero() {
 		g.Created = op.Created
@@ -234,7 +320,7 @@ func unknownAttr(rt *schemas.ResourceType, attrs map[string]any) error {
 		if strings.HasPrefix(strings.ToLower(k), "urn:") {
 			return rowErrorf("%s: schema extension not loaded on this server", k)
 		}
-		if rt.Schema.Attr(k) == nil {
+		if rt.Schema.Attr(k) == nil && schemas.CommonAttr(k) == nil {
 			return rowErrorf("%s is not an attribute of the %s resource on this server", k, rt.Name)
 		}
 	}

@@ -92,11 +92,6 @@ func (c *restoreGroups) resolve(id string) string {
 	return c.ids.Resolve(id)
 }
 
-func displayNameOf(attrs map[string]any) string {
-	n, _ := attrs["displayName"].(string)
-	return n
-}
-
 // load fetches the groups the chunk may match (one query by id, one by
 // displayName) and, under MatchUpdate, their members.
 func (c *restoreGroups) load(ops []RestoreGroup) error {
@@ -107,7 +102,7 @@ func (c *restoreGroups) load(ops []RestoreGroup) error {
 		if ops[i].ID != "" {
 			ids = append(ids, ops[i].ID)
 		}
-		if n := displayNameOf(ops[i].Attrs); n != "" {
+		if n := ops[i].displayName(); n != "" {
 			names = append(names, n)
 		}
 	}
@@ -164,7 +159,7 @@ func (c *restoreGroups) run(ops []RestoreGroup) ([]Result, error) {
 }
 
 func (c *restoreGroups) apply(op *RestoreGroup, idx int) Result {
-	name := displayNameOf(op.Attrs)
+	name := op.displayName()
 	fail := func(err error) Result { r := failed(op.Row, name, err); r.ID = op.ID; return r }
 	if op.ID == "" {
 		return fail(rowErrorf("the record has no id"))
@@ -178,7 +173,11 @@ func (c *restoreGroups) apply(op *RestoreGroup, idx int) Result {
 		mn = nil
 	}
 	if mi == nil && mn == nil {
-		g, err := c.e.restoredGroup(op, op.ID)
+		attrs := op.Attrs
+		if op.Prepared != nil {
+			attrs = nil // insert the prepared group as is
+		}
+		g, err := c.e.restoredGroup(op, op.ID, attrs)
 		if err != nil {
 			return fail(err)
 		}
@@ -206,7 +205,11 @@ func (c *restoreGroups) apply(op *RestoreGroup, idx int) Result {
 	if mi != nil && mn != nil {
 		return fail(&store.UniquenessError{Attr: "displayName", Value: name})
 	}
-	ng, err := c.e.restoredGroup(op, target.ID)
+	attrs, err := op.attrs()
+	if err != nil {
+		return fail(err)
+	}
+	ng, err := c.e.restoredGroup(op, target.ID, attrs)
 	if err != nil {
 		return fail(err)
 	}

@@ -19,7 +19,7 @@ import (
 type collect struct{ results []bulk.Result }
 
 func (c *collect) Prepare([]bulk.Result, bulk.ChunkInfo) *bulk.Checkpoint { return nil }
-func (c *collect) Committed(rs []bulk.Result, _ bulk.ChunkInfo)          { c.results = append(c.results, rs...) }
+func (c *collect) Committed(rs []bulk.Result, _ bulk.ChunkInfo)           { c.results = append(c.results, rs...) }
 
 func (c *collect) outcomes() map[bulk.Outcome]int {
 	m := map[bulk.Outcome]int{}
@@ -66,8 +66,12 @@ func rGroup(row int64, id, name string, members ...bulk.RestoreMember) bulk.Rest
 		Members: members, Created: t0, Modified: t0.Add(2 * time.Hour), Version: 7}
 }
 
-func uMember(id string) bulk.RestoreMember { return bulk.RestoreMember{Value: id, Type: store.MemberUser} }
-func gMember(id string) bulk.RestoreMember { return bulk.RestoreMember{Value: id, Type: store.MemberGroup} }
+func uMember(id string) bulk.RestoreMember {
+	return bulk.RestoreMember{Value: id, Type: store.MemberUser}
+}
+func gMember(id string) bulk.RestoreMember {
+	return bulk.RestoreMember{Value: id, Type: store.MemberGroup}
+}
 
 // restoreAll runs the three phases.
 func (e *env) restoreAll(t *testing.T, users []bulk.RestoreUser, groups []bulk.RestoreGroup, opts bulk.RestoreOptions) (*collect, *bulk.Restore) {
@@ -315,11 +319,11 @@ func TestRestoreFailures(t *testing.T) {
 		if _, err := e.st.GetUser(e.ctx, e.tenant, "u-4"); err == nil {
 			t.Error("an invalid record was stored")
 		}
-		if err := e.eng.CheckRestoreUser(&users[4]); err == nil || !strings.Contains(err.Error(), "shoeSize") {
-			t.Errorf("CheckRestoreUser: %v", err)
+		if _, err := e.eng.PrepareRestoreUser(&users[4]); err == nil || !strings.Contains(err.Error(), "shoeSize") {
+			t.Errorf("PrepareRestoreUser: %v", err)
 		}
 		u := rUser(9, "u-9", "x", map[string]any{"urn:example:unknown:2.0:User": map[string]any{"a": "b"}})
-		if err := e.eng.CheckRestoreUser(&u); err == nil || !strings.Contains(err.Error(), "not loaded") {
+		if _, err := e.eng.PrepareRestoreUser(&u); err == nil || !strings.Contains(err.Error(), "not loaded") {
 			t.Errorf("unknown extension: %v", err)
 		}
 	})
@@ -341,6 +345,74 @@ func TestRestoreReport(t *testing.T) {
 		raw, _ := json.Marshal(lines)
 		if len(lines) != 1 || lines[0].Row != 2 || lines[0].Status != "failed" {
 			t.Errorf("report %s", raw)
+		}
+	})
+}
+
+// TestRestoreReplay: a collision the look-ups cannot see (the SAP
+// userUuid of another user) fails the batch; the chunk is replayed one
+// record per transaction and only the colliding record fails.
+func TestRestoreReplay(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		sap := func(uuid string) map[string]any {
+			return map[string]any{schemas.SAPUserURN: map[string]any{"userUuid": uuid}}
+		}
+		err := e.st.Tx(e.ctx, e.tenant, func(tx store.Tx) error {
+			u, err := e.eng.Svc.NewUser(map[string]any{"userName": "holder", schemas.SAPUserURN: map[string]any{"userUuid": "shared"}})
+			if err != nil {
+				return err
+			}
+			return tx.InsertUsers(e.ctx, []*store.User{u})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		users := []bulk.RestoreUser{rUser(1, "u-1", "one", nil), rUser(2, "u-2", "two", sap("SHARED")), rUser(3, "u-3", "three", nil)}
+		sink, _ := e.restoreAll(t, users, nil, bulk.RestoreOptions{})
+		if got := sink.outcomes(); got[bulk.Created] != 2 || got[bulk.Failed] != 1 {
+			t.Fatalf("outcomes %v: %+v", got, sink.results)
+		}
+		if r := sink.byRow(2); r.Outcome != bulk.Failed || !strings.Contains(r.Err.Error(), "userUuid") {
+			t.Errorf("row 2: %s %v", r.Outcome, r.Err)
+		}
+	})
+}
+
+// TestRestorePrepared: records prepared by a pre-pass (PrepareRestoreUser,
+// PrepareRestoreGroup) restore as the records themselves do, created or
+// overwritten.
+func TestRestorePrepared(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		bobID, staffID := overlapEnv(t, e)
+		users, groups := overlapSnapshot()
+		for i := range users {
+			u, err := e.eng.PrepareRestoreUser(&users[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			users[i] = bulk.RestoreUser{Row: users[i].Row, ID: users[i].ID, Prepared: u}
+		}
+		for i := range groups {
+			g, err := e.eng.PrepareRestoreGroup(&groups[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			groups[i] = bulk.RestoreGroup{Row: groups[i].Row, ID: groups[i].ID, Members: groups[i].Members, Prepared: g}
+		}
+		sink, r := e.restoreAll(t, users, groups, bulk.RestoreOptions{OnMatch: bulk.MatchUpdate})
+		if got := sink.outcomes(); got[bulk.Updated] != 3 || got[bulk.Created] != 2 {
+			t.Fatalf("outcomes %v: %+v", got, sink.results)
+		}
+		if r.IDs["u-2"] != bobID || r.IDs["g-1"] != staffID {
+			t.Errorf("id map %v", r.IDs)
+		}
+		d, err := e.st.GetUser(e.ctx, e.tenant, "u-3")
+		if err != nil || d.Version != 4 || !d.Created.Equal(t0) || d.PasswordHash != users[2].Prepared.PasswordHash {
+			t.Errorf("created from a prepared user: %+v %v", d, err)
+		}
+		u1, _ := e.st.GetUser(e.ctx, e.tenant, "u-1")
+		if u1.UserName != "alice" || !strings.Contains(string(u1.Attrs), "from snapshot") {
+			t.Errorf("overwritten from a prepared user: %s", u1.Attrs)
 		}
 	})
 }

@@ -61,11 +61,6 @@ type restoreUsers struct {
 	maps   map[string]string // snapshot id → target id, committed with the chunk
 }
 
-func userNameOf(attrs map[string]any) string {
-	un, _ := attrs["userName"].(string)
-	return un
-}
-
 // load fetches the users the chunk may match: one query by id, one by
 // userName.
 func (c *restoreUsers) load(ops []RestoreUser) error {
@@ -77,7 +72,7 @@ func (c *restoreUsers) load(ops []RestoreUser) error {
 		if ops[i].ID != "" {
 			ids = append(ids, ops[i].ID)
 		}
-		if un := userNameOf(ops[i].Attrs); un != "" {
+		if un := ops[i].userName(); un != "" {
 			names = append(names, un)
 		}
 	}
@@ -122,7 +117,7 @@ func (c *restoreUsers) run(ops []RestoreUser) ([]Result, error) {
 }
 
 func (c *restoreUsers) apply(op *RestoreUser) Result {
-	un := userNameOf(op.Attrs)
+	un := op.userName()
 	fail := func(err error) Result { r := failed(op.Row, un, err); r.ID = op.ID; return r }
 	if op.ID == "" {
 		return fail(rowErrorf("the record has no id"))
@@ -136,7 +131,11 @@ func (c *restoreUsers) apply(op *RestoreUser) Result {
 		mn = nil
 	}
 	if mi == nil && mn == nil {
-		u, err := c.e.restoredUser(op, op.ID, op.Attrs)
+		attrs := op.Attrs
+		if op.Prepared != nil {
+			attrs = nil // insert the prepared user as is
+		}
+		u, err := c.e.restoredUser(op, op.ID, attrs)
 		if err != nil {
 			return fail(err)
 		}
@@ -163,7 +162,11 @@ func (c *restoreUsers) apply(op *RestoreUser) Result {
 	if mi != nil && mn != nil {
 		return fail(&store.UniquenessError{Attr: "userName", Value: un})
 	}
-	nu, err := c.e.restoredUser(op, target.ID, keepUserUUID(op.Attrs, target))
+	attrs, err := op.attrs()
+	if err != nil {
+		return fail(err)
+	}
+	nu, err := c.e.restoredUser(op, target.ID, keepUserUUID(attrs, target))
 	if err != nil {
 		return fail(err)
 	}

@@ -44,6 +44,11 @@
 // lists) restores exactly into an empty tenant. Records are in id order
 // (creation order), members in id order.
 //
+// The reader accepts the members of the object in any order (a snapshot
+// re-serialised by a tool that sorts keys puts "groups" before "users" and
+// the header last), but refuses members it does not know: a typo must not
+// drop data silently.
+//
 // The export is not a point-in-time snapshot: users are read by one
 // query, then groups by another and their members a batch at a time, so a
 // tenant written to during the export may yield a snapshot that mixes
@@ -52,27 +57,38 @@
 //
 // # Import
 //
-// Importer reads the snapshot twice, so the caller passes a way to open
-// it again (a spooled upload, a file): the first pass checks everything
-// without writing (JSON syntax and shape, custom schemas against the
-// target's registry, every record against the target's schemas and, with
-// mode=fail, every record's id and userName/displayName against the
-// target), the second pass restores it through the Bulk engine
-// (scim/bulk: RestoreUsers, RestoreGroups, RestoreDeferred), one
-// transaction per chunk. Memory stays flat: each pass holds one chunk of
-// records (and the members of a chunk of groups), never the snapshot.
+// Importer.Import reads the snapshot once, streamed, in a check pass that
+// writes nothing to the database: JSON syntax and shape, the custom
+// schemas against the target's registry (CheckSchemas), every record
+// against the target's schemas, built as the store will hold it
+// (bulk.Engine.PrepareRestoreUser/Group), and, with mode=fail, every
+// record's id and userName/displayName looked up in the target (one query
+// per key kind per chunk). The built records are spooled to a temporary
+// directory (gob, about the size of the snapshot). Only when the whole
+// snapshot passed does the restore pass write them through the Bulk engine
+// (RestoreUsers, RestoreGroups, RestoreDeferred), one transaction per
+// chunk. Memory stays flat: the check pass holds a few hundred decoded
+// records and one chunk of identifiers, the restore one chunk of records
+// (and the members of a chunk of groups), never the snapshot.
 //
 // Outcomes: a snapshot that cannot be imported (syntax, shape, an unknown
-// schema or attribute, an invalid record) is an *InvalidError and nothing
-// is written; with mode=fail a record that matches an existing resource
-// is a *ConflictError listing the conflicts and nothing is written;
-// otherwise the records are restored and the counts returned. Records
-// that fail while restoring (e.g. mode=update on a user whose new userName
-// another user has) are counted as failed and do not stop the import.
+// schema or attribute, an invalid record) is an *InvalidError, one the
+// source could not deliver (a cut upload, a size limit) a *ReadError, and
+// with mode=fail a record that matches an existing resource makes a
+// *ConflictError listing the conflicts; in all three cases nothing is
+// written. Otherwise the records are restored and counted: created,
+// updated, unchanged (mode=update, nothing differed), skipped
+// (mode=ignore) or failed. A record fails while restoring only for a
+// reason the check could not see (mode=update on a user whose new
+// userName another user has, a userUuid taken, a member that is neither
+// in the snapshot nor in the tenant — the group is then restored without
+// it and counted failed); failures go to the job report (rows: users
+// 1..U in snapshot order, then groups U+1..) and do not stop the import.
 //
-// Cancelling the context stops the import between two chunks: the chunk
-// in flight commits, chunks committed before stay, and Import returns the
-// context's error with the counts so far.
+// Cancelling the context stops the check pass at once (nothing written)
+// and the restore between two chunks: the chunk in flight commits, the
+// chunks committed before stay, and Import returns the context's error
+// with the counts so far.
 //
 // snapshot must not import package scim, bulkcsv or cmd; it reaches data
 // through the store contract and writes through the Bulk engine.

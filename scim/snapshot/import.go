@@ -51,6 +51,9 @@ type Importer struct {
 	// MaxListed bounds the problems or conflicts an error lists (10 when
 	// 0); the error counts them all.
 	MaxListed int
+	// TempDir is where the validated records are spooled between the two
+	// passes ("": the system's temporary directory).
+	TempDir string
 }
 
 // ImportOptions configure one import.
@@ -100,6 +103,24 @@ func (e *ConflictError) Error() string {
 	return fmt.Sprintf("mode=fail: %d %s with existing resources, nothing was written: %s", e.Count, what, listed(s, e.Count))
 }
 
+// ReadError is a failure to read the snapshot itself (e.g. an upload
+// cut short, or over a size limit); nothing was written.
+type ReadError struct{ Err error }
+
+func (e *ReadError) Error() string { return "reading the snapshot: " + e.Err.Error() }
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// readErrors marks the errors of the underlying stream.
+type readErrors struct{ r io.Reader }
+
+func (r readErrors) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &ReadError{Err: err}
+	}
+	return n, err
+}
+
 func listed(items []string, count int) string {
 	s := strings.Join(items, "; ")
 	if more := count - len(items); more > 0 {
@@ -108,16 +129,23 @@ func listed(items []string, count int) string {
 	return s
 }
 
-// Import loads the snapshot that open returns into the tenant. open is
-// called twice (see the package documentation): a check pass that writes
-// nothing, then the restore. Cancelling ctx stops the restore between
-// chunks; committed chunks stay.
-func (im *Importer) Import(ctx context.Context, tenantID int64, open func() (io.ReadCloser, error), opts ImportOptions) (ImportResult, error) {
+// Import loads the snapshot read from src into the tenant, in two passes
+// (see the package documentation): src is read once, by the check pass,
+// which writes nothing to the database and spools the validated records
+// to a temporary directory; the restore pass writes them. Cancelling ctx
+// stops the check pass at once and the restore between chunks (committed
+// chunks stay).
+func (im *Importer) Import(ctx context.Context, tenantID int64, src io.Reader, opts ImportOptions) (ImportResult, error) {
 	var res ImportResult
-	if err := im.check(ctx, tenantID, open, opts, &res); err != nil {
+	sp, err := newSpool(im.TempDir)
+	if err != nil {
 		return res, err
 	}
-	return res, im.restore(ctx, tenantID, open, opts, &res)
+	defer sp.remove()
+	if err := im.check(ctx, tenantID, readErrors{src}, opts, sp, &res); err != nil {
+		return res, err
+	}
+	return res, im.restore(ctx, tenantID, sp, opts, &res)
 }
 
 func (im *Importer) maxListed() int {
@@ -134,6 +162,9 @@ func (im *Importer) chunkSize() int {
 	return bulk.DefaultChunkSize
 }
 
+// prefetchAhead is how many records are decoded ahead of their use.
+const prefetchAhead = 256
+
 // problems collects the first problems and counts all.
 type problems struct {
 	max   int
@@ -149,7 +180,7 @@ func (p *problems) add(format string, args ...any) {
 }
 
 // asInvalid turns a format error into an InvalidError; other errors
-// (reading the spooled snapshot, the database) pass.
+// (reading the snapshot, the database) pass.
 func asInvalid(err error, p *problems) error {
 	var fe *FormatError
 	if errors.As(err, &fe) {
@@ -159,40 +190,39 @@ func asInvalid(err error, p *problems) error {
 	return err
 }
 
-// check is the first pass: it reads the whole snapshot and validates it
-// against the target without writing; with mode=fail it also looks up
-// every record's identifiers (one query per key kind per chunk).
-func (im *Importer) check(ctx context.Context, tid int64, open func() (io.ReadCloser, error), opts ImportOptions, res *ImportResult) error {
-	rc, err := open()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	rd := NewReader(rc)
-	inv := &problems{max: im.maxListed()}
+// check is the first pass: it reads the whole snapshot, validates every
+// record against the target (PrepareRestoreUser/Group) and spools the
+// results; with mode=fail it also looks up every record's identifiers in
+// the target (one query per key kind per chunk). It writes nothing to the
+// database.
+func (im *Importer) check(ctx context.Context, tid int64, src io.Reader, opts ImportOptions, sp *spool, res *ImportResult) error {
+	rd := NewReader(src)
+	recs := &problems{max: im.maxListed()}
 	h, err := rd.Header()
 	if err != nil {
-		return asInvalid(err, inv)
+		return asInvalid(err, recs)
 	}
-	res.Header = h
-	for _, p := range CheckSchemas(im.Engine.Reg, h.CustomSchemas) {
-		inv.add("%s", p)
+	// The custom schemas come first in a snapshot scimd wrote: check them
+	// before the records, which would fail for the same reason.
+	checked := h.CustomSchemas != nil
+	if p := CheckSchemas(im.Engine.Reg, h.CustomSchemas); len(p) > 0 {
+		return invalid(p, recs)
 	}
-	if inv.count > 0 {
-		return &InvalidError{Problems: inv.list, Count: inv.count}
-	}
+	pf := prefetchRecords(rd, prefetchAhead)
+	defer pf.close()
 	conf := &ConflictError{}
-	keys := make([]bulk.RecordKey, 0, im.chunkSize())
+	userKeys := make([]bulk.RecordKey, 0, im.chunkSize())
+	groupKeys := make([]bulk.RecordKey, 0, max(im.chunkSize()/10, 1))
 	lookUp := func(users bool) error {
-		defer func() { keys = keys[:0] }()
-		if opts.Mode != ModeFail || len(keys) == 0 || inv.count > 0 {
+		keys, find := &groupKeys, im.Engine.GroupConflicts
+		if users {
+			keys, find = &userKeys, im.Engine.UserConflicts
+		}
+		defer func() { *keys = (*keys)[:0] }()
+		if opts.Mode != ModeFail || len(*keys) == 0 || recs.count > 0 {
 			return nil
 		}
-		find := im.Engine.GroupConflicts
-		if users {
-			find = im.Engine.UserConflicts
-		}
-		cs, err := find(ctx, tid, keys)
+		cs, err := find(ctx, tid, *keys)
 		if err != nil {
 			return err
 		}
@@ -208,60 +238,79 @@ func (im *Importer) check(ctx context.Context, tid int64, open func() (io.ReadCl
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		u, err := rd.NextUser()
+		u, g, err := pf.Next()
 		if err != nil {
-			return asInvalid(err, inv)
+			return asInvalid(err, recs)
 		}
-		if u == nil {
-			break
-		}
-		if err := im.Engine.CheckRestoreUser(u); err != nil {
-			inv.add("users[%d] (id %s, userName %q): %v", u.Row-1, u.ID, userNameOf(u), err)
-		}
-		if keys = append(keys, bulk.RecordKey{Row: u.Row, ID: u.ID, Name: userNameOf(u)}); len(keys) == cap(keys) {
-			if err := lookUp(true); err != nil {
-				return err
+		switch {
+		case u != nil:
+			built, err := im.Engine.PrepareRestoreUser(u)
+			if err != nil {
+				recs.add("users[%d] (id %s, userName %q): %v", u.Row-1, u.ID, userNameOf(u), err)
+				continue
 			}
+			if recs.count == 0 {
+				if err := sp.addUser(u.Row, built); err != nil {
+					return err
+				}
+			}
+			if userKeys = append(userKeys, bulk.RecordKey{Row: u.Row, ID: u.ID, Name: built.UserName}); len(userKeys) == cap(userKeys) {
+				if err := lookUp(true); err != nil {
+					return err
+				}
+			}
+			continue
+		case g != nil:
+			built, err := im.Engine.PrepareRestoreGroup(g)
+			if err != nil {
+				recs.add("groups[%d] (id %s, displayName %q): %v", g.Row-1, g.ID, displayNameOf(g), err)
+				continue
+			}
+			if recs.count == 0 {
+				if err := sp.addGroup(g.Row, built, g.Members); err != nil {
+					return err
+				}
+			}
+			if groupKeys = append(groupKeys, bulk.RecordKey{Row: g.Row, ID: g.ID, Name: built.DisplayName}); len(groupKeys) == cap(groupKeys) {
+				if err := lookUp(false); err != nil {
+					return err
+				}
+			}
+			continue
 		}
+		break
 	}
 	if err := lookUp(true); err != nil {
 		return err
 	}
-	groupChunk := max(im.chunkSize()/10, 1)
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		g, err := rd.NextGroup()
-		if err != nil {
-			return asInvalid(err, inv)
-		}
-		if g == nil {
-			break
-		}
-		if err := im.Engine.CheckRestoreGroup(g); err != nil {
-			inv.add("groups[%d] (id %s, displayName %q): %v", g.Row-1, g.ID, displayNameOf(g), err)
-		}
-		if keys = append(keys, bulk.RecordKey{Row: g.Row, ID: g.ID, Name: displayNameOf(g)}); len(keys) >= groupChunk {
-			if err := lookUp(false); err != nil {
-				return err
-			}
-		}
-	}
 	if err := lookUp(false); err != nil {
 		return err
 	}
-	if err := rd.End(); err != nil {
-		return asInvalid(err, inv)
+	res.Header = rd.Final()
+	if !checked {
+		if p := CheckSchemas(im.Engine.Reg, res.Header.CustomSchemas); len(p) > 0 {
+			return invalid(p, recs)
+		}
 	}
-	if inv.count > 0 {
-		return &InvalidError{Problems: inv.list, Count: inv.count}
+	if recs.count > 0 {
+		return &InvalidError{Problems: recs.list, Count: recs.count}
 	}
 	res.Users, res.Groups = rd.Counts()
 	if conf.Count > 0 {
 		return conf
 	}
-	return nil
+	return sp.finish()
+}
+
+// invalid is the error of schema problems, listed before the records'.
+func invalid(schemaProblems []string, recs *problems) error {
+	p := &problems{max: max(recs.max, len(schemaProblems))}
+	for _, s := range schemaProblems {
+		p.add("%s", s)
+	}
+	p.list = append(p.list, recs.list...)
+	p.count += recs.count
+	return &InvalidError{Problems: p.list, Count: p.count}
 }
 
 func userNameOf(u *User) string {
@@ -274,35 +323,30 @@ func displayNameOf(g *Group) string {
 	return s
 }
 
-// restore is the second pass: users, groups with their members, then the
-// members deferred to the end, through the Bulk engine. The engine works
-// under a context that is not cancelled, so that the chunk in flight
-// commits; ctx is checked before each record is read, which ends the
-// restore between chunks.
-func (im *Importer) restore(ctx context.Context, tid int64, open func() (io.ReadCloser, error), opts ImportOptions, res *ImportResult) error {
-	rc, err := open()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	rd := NewReader(rc)
-	if _, err := rd.Header(); err != nil {
-		return err
-	}
+// restore is the second pass: the spooled users, the groups with their
+// members, then the members deferred to the end, through the Bulk engine.
+// The engine works under a context that is not cancelled, so that the
+// chunk in flight commits; ctx is checked before each record is pulled,
+// which ends the restore between chunks.
+func (im *Importer) restore(ctx context.Context, tid int64, sp *spool, opts ImportOptions, res *ImportResult) error {
 	work := context.WithoutCancel(ctx)
 	r := bulk.NewRestore()
 	ro := bulk.RestoreOptions{ChunkSize: im.chunkSize(), OnMatch: opts.Mode.onMatch(), ReportJob: opts.JobID}
 	sink := &countSink{c: &res.Counts}
+	nextUser, err := sp.readUsers()
+	if err != nil {
+		return err
+	}
 	err = im.Engine.RestoreUsers(work, tid, r, func() (bulk.RestoreUser, bool, error) {
 		if err := ctx.Err(); err != nil {
 			return bulk.RestoreUser{}, false, err
 		}
-		u, err := rd.NextUser()
-		if err != nil || u == nil {
-			return bulk.RestoreUser{}, false, err
-		}
-		return *u, true, nil
+		return nextUser()
 	}, ro, sink)
+	if err != nil {
+		return err
+	}
+	nextGroup, err := sp.readGroups(res.Users) // report rows: users 1..U, then groups
 	if err != nil {
 		return err
 	}
@@ -310,11 +354,7 @@ func (im *Importer) restore(ctx context.Context, tid int64, open func() (io.Read
 		if err := ctx.Err(); err != nil {
 			return bulk.RestoreGroup{}, false, err
 		}
-		g, err := rd.NextGroup()
-		if err != nil || g == nil {
-			return bulk.RestoreGroup{}, false, err
-		}
-		return *g, true, nil
+		return nextGroup()
 	}, ro, sink)
 	if err != nil {
 		return err
@@ -323,10 +363,7 @@ func (im *Importer) restore(ctx context.Context, tid int64, open func() (io.Read
 		return err
 	}
 	sink.deferred = true
-	if err := im.Engine.RestoreDeferred(work, tid, r, ro, sink); err != nil {
-		return err
-	}
-	return rd.End()
+	return im.Engine.RestoreDeferred(work, tid, r, ro, sink)
 }
 
 // countSink adds each committed chunk's results to the counts. Results of

@@ -16,10 +16,11 @@ import (
 // the top-level object token by token and decodes one user or group at a
 // time, so memory holds one record, whatever the size of the document.
 //
-// Call Header first, then NextUser until it returns nil, then NextGroup
-// until it returns nil, then End. Top-level members other than those of
-// the format are refused (a typo must not drop data silently), as are
-// header members after "users" and "users" after "groups".
+// Call Header, then Next until it returns no record. Members may come in
+// any order (a snapshot re-serialised with sorted keys still reads), but
+// the header is only complete, and checked, once Next has reached the
+// end. Top-level members other than those of the format are refused (a
+// typo must not drop data silently).
 type Reader struct {
 	dec      *json.Decoder
 	state    readerState
@@ -48,6 +49,10 @@ func NewReader(r io.Reader) *Reader {
 
 // syntax turns a decoder error into a FormatError.
 func (r *Reader) syntax(where string, err error) error {
+	var re *ReadError
+	if errors.As(err, &re) {
+		return err // the stream failed, not the document
+	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return formatErrorf(where, "the document ends early (at byte %d): truncated upload?", r.dec.InputOffset())
 	}
@@ -59,11 +64,7 @@ func (r *Reader) syntax(where string, err error) error {
 	if errors.As(err, &te) {
 		return formatErrorf(where, "expected %s, got a JSON %s (byte %d)", te.Type, te.Value, te.Offset)
 	}
-	var fe *FormatError
-	if errors.As(err, &fe) {
-		return err
-	}
-	return err // a read error of the underlying stream
+	return err // a FormatError, or a read error of the underlying stream
 }
 
 func (r *Reader) fail(err error) error {
@@ -73,8 +74,9 @@ func (r *Reader) fail(err error) error {
 	return err
 }
 
-// Header reads the document up to its users (or groups, or end) and
-// returns the header.
+// Header reads the document up to its first array of records and returns
+// the header members read so far (all of them for a snapshot written by
+// scimd, which puts the header first).
 func (r *Reader) Header() (Header, error) {
 	if r.firstErr != nil {
 		return r.hdr, r.firstErr
@@ -96,17 +98,14 @@ func (r *Reader) Header() (Header, error) {
 	if err := r.keys(); err != nil {
 		return r.hdr, r.fail(err)
 	}
-	if !r.seen["schemas"] {
-		return r.hdr, r.fail(formatErrorf("schemas", "missing: a tenant snapshot starts with \"schemas\": [%q]", SchemaURN))
-	}
-	if r.hdr.Version == 0 {
-		return r.hdr, r.fail(formatErrorf("version", "missing"))
-	}
 	return r.hdr, nil
 }
 
+// Final returns the complete header, once Next has returned no record.
+func (r *Reader) Final() Header { return r.hdr }
+
 // keys reads top-level members until an array of records opens or the
-// object ends.
+// object ends (and then checks the header and that nothing follows).
 func (r *Reader) keys() error {
 	for r.state == stKeys {
 		tok, err := r.dec.Token()
@@ -118,7 +117,7 @@ func (r *Reader) keys() error {
 				return formatErrorf("", "unexpected data after the snapshot object (byte %d)", r.dec.InputOffset())
 			}
 			r.state = stEnd
-			return nil
+			return r.checkHeader()
 		}
 		key, _ := tok.(string)
 		if r.seen[key] {
@@ -127,9 +126,6 @@ func (r *Reader) keys() error {
 		r.seen[key] = true
 		switch key {
 		case "users", "groups":
-			if key == "users" && r.seen["groups"] {
-				return formatErrorf("users", "must come before \"groups\"")
-			}
 			if err := r.openArray(key); err != nil {
 				return err
 			}
@@ -140,15 +136,23 @@ func (r *Reader) keys() error {
 			}
 			return nil
 		case "schemas", "version", "tenant", "exportedAt", "customSchemas":
-			if r.seen["users"] || r.seen["groups"] {
-				return formatErrorf(key, "must come before \"users\" and \"groups\"")
-			}
 			if err := r.headerValue(key); err != nil {
 				return err
 			}
 		default:
 			return formatErrorf("", "unknown member %q (a snapshot has schemas, version, tenant, exportedAt, customSchemas, users, groups)", key)
 		}
+	}
+	return nil
+}
+
+// checkHeader checks, at the end, that the required members were there.
+func (r *Reader) checkHeader() error {
+	if !r.seen["schemas"] {
+		return formatErrorf("schemas", "missing: a tenant snapshot has \"schemas\": [%q]", SchemaURN)
+	}
+	if r.hdr.Version == 0 {
+		return formatErrorf("version", "missing")
 	}
 	return nil
 }
@@ -206,93 +210,62 @@ func (r *Reader) headerValue(key string) error {
 	return nil
 }
 
-// NextUser returns the next user, or nil after the last one.
-func (r *Reader) NextUser() (*User, error) {
-	if r.firstErr != nil {
-		return nil, r.firstErr
-	}
+// Next returns the next record in document order: a user or a group, or
+// neither at the end of the document. Row is the record's 1-based
+// position among the records of its kind.
+func (r *Reader) Next() (*User, *Group, error) {
 	if r.state == stStart {
 		if _, err := r.Header(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	if r.state != stUsers {
-		return nil, nil
-	}
-	where := fmt.Sprintf("users[%d]", r.nu)
-	m, ok, err := r.element("users", where)
-	if err != nil || !ok {
-		return nil, err
-	}
-	r.nu++
-	u, err := decodeUser(m, where)
-	if err != nil {
-		return nil, r.fail(err)
-	}
-	u.Row = r.nu
-	return u, nil
-}
-
-// NextGroup returns the next group, or nil after the last one. Users not
-// read yet are skipped.
-func (r *Reader) NextGroup() (*Group, error) {
-	for r.firstErr == nil && (r.state == stStart || r.state == stUsers) {
-		if _, err := r.NextUser(); err != nil {
-			return nil, err
+	for r.firstErr == nil {
+		switch r.state {
+		case stEnd:
+			return nil, nil, nil
+		case stKeys:
+			if err := r.keys(); err != nil {
+				return nil, nil, r.fail(err)
+			}
+			continue
 		}
-	}
-	if r.firstErr != nil {
-		return nil, r.firstErr
-	}
-	if r.state != stGroups {
-		return nil, nil
-	}
-	where := fmt.Sprintf("groups[%d]", r.ng)
-	m, ok, err := r.element("groups", where)
-	if err != nil || !ok {
-		return nil, err
-	}
-	r.ng++
-	g, err := decodeGroup(m, where)
-	if err != nil {
-		return nil, r.fail(err)
-	}
-	g.Row = r.ng
-	return g, nil
-}
-
-// element decodes the next object of the open array, or closes the array
-// and reads on to the next one (ok false).
-func (r *Reader) element(key, where string) (map[string]any, bool, error) {
-	if !r.dec.More() {
-		if _, err := r.dec.Token(); err != nil { // ']'
-			return nil, false, r.fail(r.syntax(key, err))
+		users := r.state == stUsers
+		key, n := "groups", &r.ng
+		if users {
+			key, n = "users", &r.nu
 		}
-		r.state = stKeys
-		if err := r.keys(); err != nil {
-			return nil, false, r.fail(err)
+		if !r.dec.More() {
+			if _, err := r.dec.Token(); err != nil { // ']'
+				return nil, nil, r.fail(r.syntax(key, err))
+			}
+			r.state = stKeys
+			continue
 		}
-		return nil, false, nil
-	}
-	var m map[string]any
-	if err := r.dec.Decode(&m); err != nil {
-		return nil, false, r.fail(r.syntax(where, err))
-	}
-	if m == nil {
-		return nil, false, r.fail(formatErrorf(where, "must be an object, not null"))
-	}
-	return m, true, nil
-}
-
-// End reads the rest of the document (skipping records not read) and
-// checks that nothing follows it.
-func (r *Reader) End() error {
-	for r.firstErr == nil && r.state != stEnd {
-		if _, err := r.NextGroup(); err != nil {
-			return err
+		where := fmt.Sprintf("%s[%d]", key, *n)
+		*n++
+		var m map[string]any
+		if err := r.dec.Decode(&m); err != nil {
+			return nil, nil, r.fail(r.syntax(where, err))
 		}
+		if m == nil {
+			return nil, nil, r.fail(formatErrorf(where, "must be an object, not null"))
+		}
+		if users {
+			u, err := decodeUser(m, where)
+			if err != nil {
+				return nil, nil, r.fail(err)
+			}
+			u.Row = *n
+			return u, nil, nil
+		}
+		g, err := decodeGroup(m, where)
+		if err != nil {
+			return nil, nil, r.fail(err)
+		}
+		g.Row = *n
+		return nil, g, nil
 	}
-	return r.firstErr
+	return nil, nil, r.firstErr
 }
 
 // Counts returns how many users and groups were read.
@@ -407,4 +380,64 @@ func recordMeta(m map[string]any, where string) (created, modified time.Time, ve
 		return created, modified, 0, formatErrorf(where, "%v", err)
 	}
 	return created, modified, version, nil
+}
+
+// prefetcher decodes records on a goroutine of its own, up to a buffer
+// ahead of the consumer, so that JSON decoding overlaps with validation
+// and database work. Memory: the buffer's records.
+type prefetcher struct {
+	ch   chan prefetched
+	done chan struct{}
+	last *prefetched // the end or an error, returned from then on
+}
+
+type prefetched struct {
+	u   *User
+	g   *Group
+	err error
+}
+
+// prefetchRecords starts decoding rd ahead; close stops the goroutine.
+func prefetchRecords(rd *Reader, ahead int) *prefetcher {
+	p := &prefetcher{ch: make(chan prefetched, ahead), done: make(chan struct{})}
+	go func() {
+		defer close(p.ch)
+		for {
+			u, g, err := rd.Next()
+			select {
+			case p.ch <- prefetched{u, g, err}:
+			case <-p.done:
+				return
+			}
+			if err != nil || (u == nil && g == nil) {
+				return
+			}
+		}
+	}()
+	return p
+}
+
+func (p *prefetcher) Next() (*User, *Group, error) {
+	if p.last != nil {
+		return p.last.u, p.last.g, p.last.err
+	}
+	r, ok := <-p.ch
+	if !ok {
+		r = prefetched{err: errors.New("snapshot: prefetcher closed")}
+	}
+	if r.err != nil || (r.u == nil && r.g == nil) {
+		p.last = &r
+	}
+	return r.u, r.g, r.err
+}
+
+// close stops the goroutine (it may be blocked on a full buffer).
+func (p *prefetcher) close() {
+	select {
+	case <-p.done:
+	default:
+		close(p.done)
+	}
+	for range p.ch { // let the goroutine finish its current Next
+	}
 }

@@ -16,8 +16,8 @@ import (
 // BenchmarkKeysetPaging measures the store side of cursor paging:
 // ListUsersPage for page 1 and page 900 (count 100) against ListUsers
 // with OFFSET for the same pages, by id and by userName, on 100,000 users
-// (SCIMD_BENCH_USERS overrides). Every call includes the exact total (an
-// index-only COUNT), reported on its own as µs/count.
+// (SCIMD_BENCH_USERS overrides). Every call includes the exact total (a
+// COUNT over the tenant), reported on its own as µs/count.
 //
 //	go test ./store/sqlstore -run '^$' -bench KeysetPaging -benchtime 200x
 func BenchmarkKeysetPaging(b *testing.B) {

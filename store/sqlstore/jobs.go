@@ -167,6 +167,15 @@ func (s *Store) insertJob(ctx context.Context, j *store.Job, status string) erro
 		}
 		return fmt.Errorf("create job %q: %w", j.ID, err)
 	}
+	if finalStatus(status) {
+		// A job recorded already finished (an export, a tenant import) may
+		// have report lines: the report purge must see it.
+		err := s.writer.WithContext(ctx).Exec("UPDATE jobs SET has_report = TRUE WHERE tenant_id = ? AND id = ?",
+			j.TenantID, j.ID).Error
+		if err != nil {
+			return fmt.Errorf("create job %q: %w", j.ID, err)
+		}
+	}
 	return nil
 }
 

@@ -160,8 +160,8 @@ func (s *Store) list(ctx context.Context, res sqlfilter.Resource, tenantID int64
 	}
 	rows.Close() // the connection goes back before count takes one
 	offset := max(q.Offset, 0)
-	if (n > 0 || offset == 0) && (q.Count < 0 || n < q.Count) {
-		return offset + n, nil
+	if q.After == nil && (n > 0 || offset == 0) && (q.Count < 0 || n < q.Count) {
+		return offset + n, nil // (after a keyset position the rows before it are unknown)
 	}
 	return count()
 }

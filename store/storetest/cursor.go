@@ -183,9 +183,22 @@ func testCursorPageEdges(e *env) {
 	e.noErr("deleted position", err)
 	eq(e, "deleted position: users", ids(us, userID), all[4:6])
 	// ListUsers and ScanUsers honour After too.
-	got, _, err := e.s.ListUsers(e.ctx, e.a.ID, store.Query{Count: 3, After: &store.Position{ID: all[1]}})
+	got, total, err := e.s.ListUsers(e.ctx, e.a.ID, store.Query{Count: 3, After: &store.Position{ID: all[1]}})
 	e.noErr("ListUsers After", err)
 	eq(e, "ListUsers After", ids(got, userID), all[2:5])
+	eq(e, "ListUsers After: total", total, 10)
+	// A short last page still reports the filter's total, not what
+	// follows the position.
+	got, total, err = e.s.ListUsers(e.ctx, e.a.ID, store.Query{Count: 5, After: &store.Position{ID: all[7]}})
+	e.noErr("ListUsers After, short page", err)
+	eq(e, "ListUsers After, short page", []any{ids(got, userID), total}, []any{all[8:], 10})
+	us, page, err = e.s.ListUsersPage(e.ctx, e.a.ID, store.Query{Count: 5, After: &store.Position{ID: all[7]}})
+	e.noErr("ListUsersPage, short page", err)
+	eq(e, "ListUsersPage, short page", []any{ids(us, userID), page.Total, page.More}, []any{all[8:], 10, false})
+	// A first page holding every match.
+	_, page, err = e.s.ListUsersPage(e.ctx, e.a.ID, store.Query{Count: 50})
+	e.noErr("ListUsersPage, one page", err)
+	eq(e, "ListUsersPage, one page", []any{page.Total, page.More, page.Last.ID}, []any{10, false, all[9]})
 	var scanned []string
 	e.noErr("ScanUsers After", e.s.ScanUsers(e.ctx, e.a.ID, store.Query{Count: -1, Descending: true, After: &store.Position{ID: all[3]}},
 		func(u *store.User) error { scanned = append(scanned, u.ID); return nil }))
