@@ -189,6 +189,12 @@ func (s *jobRun) open() (*Reader, io.Closer, error) {
 }
 
 func (s *jobRun) run() error {
+	if s.j.DryRun && s.j.Checkpoint > 0 {
+		// A dry run's overlay of earlier rows lives in memory: after a
+		// restart it starts over (its report lines are rewritten
+		// identically; nothing else was written).
+		s.j.Checkpoint, s.j.Counts = 0, bulk.Counts{}
+	}
 	switch s.j.Type {
 	case TypeUsersImport:
 		return s.users()
@@ -388,7 +394,7 @@ func (s *jobRun) failPrecheck(m *Mapper, onMatch bulk.OnMatch) error {
 		return err
 	}
 	if pc.matched > 0 {
-		return jobErrorf("mode=fail: %d row(s) match existing users (first: row %d, %s); nothing was written", pc.matched, pc.firstRow, pc.firstUser)
+		return jobErrorf("mode=fail: %d row(s) match an existing user or an earlier row of the file (first: row %d, %s); nothing was written", pc.matched, pc.firstRow, pc.firstUser)
 	}
 	return nil
 }

@@ -33,6 +33,7 @@ type AssignOptions struct {
 // chunk. Memberships are only ever added.
 func (e *Engine) AssignGroups(ctx context.Context, tenantID int64, next func() (GroupAssign, bool, error), opts AssignOptions, sink Sink) error {
 	dry := newDryState(opts.DryRun)
+	defer dry.close()
 	return chunked(ctx, opts.ChunkSize, next, func(ops []GroupAssign) error {
 		err := e.runChunk(ctx, tenantID, sink, func(tx store.Tx) ([]Result, ChunkInfo, error) {
 			c := &assignChunk{e: e, ctx: ctx, tx: tx, tenantID: tenantID, dry: dry}
@@ -124,7 +125,7 @@ func (c *assignChunk) load(ops []GroupAssign) error {
 			}
 		}
 		for _, name := range groups {
-			if g := c.dry.group(name); g != nil && c.groups[strings.ToLower(name)] == nil {
+			if g := c.dry.groupByName(name); g != nil && c.groups[strings.ToLower(name)] == nil {
 				c.groups[strings.ToLower(name)] = g
 			}
 		}
@@ -254,7 +255,7 @@ func (c *assignChunk) apply(op *GroupAssign) Result {
 			c.memberOf[u.ID] = set
 		}
 		for _, g := range groups {
-			if set[g.ID] {
+			if set[g.ID] || c.dry.isMember(u.ID, g.ID) {
 				continue
 			}
 			set[g.ID] = true
@@ -286,6 +287,9 @@ func (c *assignChunk) write() (ChunkInfo, error) {
 	if c.dry.on {
 		for _, g := range c.newGroups {
 			c.dry.rememberGroup(g)
+		}
+		for _, m := range c.members {
+			c.dry.addMember(m.Value, m.GroupID)
 		}
 		return info, nil
 	}

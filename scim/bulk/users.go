@@ -79,6 +79,7 @@ type UsersOptions struct {
 // per chunk, reporting each chunk to sink.
 func (e *Engine) ImportUsers(ctx context.Context, tenantID int64, next func() (UserUpsert, bool, error), opts UsersOptions, sink Sink) error {
 	dry := newDryState(opts.DryRun)
+	defer dry.close()
 	return chunked(ctx, opts.ChunkSize, next, func(ops []UserUpsert) error {
 		return e.usersChunk(ctx, tenantID, ops, opts, dry, sink)
 	})
@@ -107,8 +108,9 @@ type entry struct {
 	user    *store.User
 	attrs   map[string]any // decoded attributes (lazily)
 	isNew   bool           // inserted by this chunk
-	dirty   bool           // updated by this chunk (not new)
-	virtual bool           // dry run: created by an earlier chunk, not stored
+	dirty   bool           // updated by this chunk (not new): written by UpdateUsers
+	changed bool           // changed by this chunk (new or not)
+	virtual bool           // dry run: the overlay's version (created or changed by an earlier chunk)
 	rows    []int          // indexes of results whose effect depends on this entry
 }
 
@@ -205,6 +207,9 @@ func (c *usersChunk) load(ops []UserUpsert) error {
 		}
 		if op.ID != "" {
 			ask(store.ByID, op.ID)
+			// A row with an id may rename the user: load the holder of
+			// the new userName so that the conflict is seen.
+			ask(store.ByUserName, op.UserName)
 			continue
 		}
 		for _, k := range op.Match {
@@ -223,8 +228,37 @@ func (c *usersChunk) load(ops []UserUpsert) error {
 		}
 		for _, us := range found {
 			for _, u := range us {
+				if c.byID[u.ID] != nil {
+					continue
+				}
+				en := &entry{user: u}
+				// A dry run sees its own earlier changes of this user.
+				if v, err := c.dry.get(u.ID); err != nil {
+					return err
+				} else if v != nil {
+					en = &entry{user: v, virtual: true}
+				}
+				c.index(en)
+			}
+		}
+	}
+	if !c.dry.on {
+		return nil
+	}
+	// Users a dry run created or renamed in earlier chunks, by the keys
+	// this chunk asks for.
+	for by, values := range want {
+		if by == store.ByID {
+			continue
+		}
+		for _, v := range values {
+			us, err := c.dry.lookup(by, v)
+			if err != nil {
+				return err
+			}
+			for _, u := range us {
 				if c.byID[u.ID] == nil {
-					c.index(&entry{user: u})
+					c.index(&entry{user: u, virtual: true})
 				}
 			}
 		}
@@ -260,7 +294,7 @@ func (c *usersChunk) loadGroups(ops []UserUpsert) error {
 		}
 	}
 	for _, name := range names {
-		if g := c.dry.group(name); g != nil && c.groups[strings.ToLower(name)] == nil {
+		if g := c.dry.groupByName(name); g != nil && c.groups[strings.ToLower(name)] == nil {
 			c.groups[strings.ToLower(name)] = g
 		}
 	}
@@ -307,9 +341,6 @@ func (c *usersChunk) find(op *UserUpsert) (*entry, error) {
 		if en := c.byID[op.ID]; en != nil {
 			return en, nil
 		}
-		if en := c.dry.byID(op.ID); en != nil {
-			return en, nil
-		}
 		return nil, rowErrorf("no user with id %q in this tenant (a row with an id never creates a user)", op.ID)
 	}
 	for _, k := range op.Match {
@@ -317,9 +348,6 @@ func (c *usersChunk) find(op *UserUpsert) (*entry, error) {
 			continue
 		}
 		list := c.byKey[k.By][normKey(k.By, k.Value)]
-		if vl := c.dry.byKey(k.By, k.Value); vl != nil && len(list) == 0 {
-			list = []*entry{vl}
-		}
 		switch len(list) {
 		case 0:
 			continue
@@ -407,7 +435,7 @@ func (c *usersChunk) create(op *UserUpsert, idx int, groups []*store.Group) Resu
 	if un == "" {
 		return failed(op.Row, op.UserName, rowErrorf("no user matches the row and it has no userName to create one with"))
 	}
-	if len(c.byKey[store.ByUserName][normKey(store.ByUserName, un)]) > 0 || c.dry.byKey(store.ByUserName, un) != nil {
+	if len(c.byKey[store.ByUserName][normKey(store.ByUserName, un)]) > 0 {
 		return failed(op.Row, un, &store.UniquenessError{Attr: "userName", Value: un})
 	}
 	u, err := c.e.Svc.NewUser(attrs)
@@ -422,7 +450,7 @@ func (c *usersChunk) create(op *UserUpsert, idx int, groups []*store.Group) Resu
 	if u.UserUUID != "" && len(c.byKey[store.ByUserUUID][normKey(store.ByUserUUID, u.UserUUID)]) > 0 {
 		return failed(op.Row, un, &store.UniquenessError{Attr: "userUuid", Value: u.UserUUID})
 	}
-	en := &entry{user: u, attrs: attrs, isNew: true, rows: []int{idx}}
+	en := &entry{user: u, isNew: true, changed: true, rows: []int{idx}}
 	c.index(en)
 	c.inserts = append(c.inserts, en)
 	added := c.addMemberships(en, groups)
@@ -448,7 +476,7 @@ func (c *usersChunk) update(op *UserUpsert, idx int, en *entry, groups []*store.
 	if nu.UserName != old.UserName && !strings.EqualFold(nu.UserName, old.UserName) {
 		for _, x := range c.byKey[store.ByUserName][normKey(store.ByUserName, nu.UserName)] {
 			if x != en {
-				return failed(op.Row, old.UserName, &store.UniquenessError{Attr: "userName", Value: nu.UserName})
+				return failed(op.Row, nu.UserName, &store.UniquenessError{Attr: "userName", Value: nu.UserName})
 			}
 		}
 	}
@@ -465,6 +493,7 @@ func (c *usersChunk) update(op *UserUpsert, idx int, en *entry, groups []*store.
 		c.unindex(en)
 		en.user = nu
 		en.attrs = nil
+		en.changed = true
 		if !en.isNew && !en.virtual {
 			en.dirty = true
 		}
@@ -490,7 +519,7 @@ func (c *usersChunk) addMemberships(en *entry, groups []*store.Group) int {
 			set = map[string]bool{}
 			c.memberOf[uid] = set
 		}
-		if set[g.ID] {
+		if set[g.ID] || c.dry.isMember(uid, g.ID) {
 			continue
 		}
 		set[g.ID] = true
@@ -515,8 +544,15 @@ func (c *usersChunk) write(results []Result) (ChunkInfo, error) {
 		}
 	}
 	if c.dry.on {
-		for _, en := range c.inserts {
-			c.dry.remember(en)
+		for _, en := range c.byID {
+			if en.changed {
+				if err := c.dry.remember(en.user, en.isNew); err != nil {
+					return info, err
+				}
+			}
+		}
+		for _, m := range c.members {
+			c.dry.addMember(m.Value, m.GroupID)
 		}
 		for _, g := range c.newGroups {
 			c.dry.rememberGroup(g)
@@ -590,68 +626,4 @@ func sameAttrs(stored map[string]any, raw json.RawMessage) bool {
 		return false
 	}
 	return bytes.Equal(enc, raw)
-}
-
-// dryState remembers, across the chunks of a dry run, the users and
-// groups the run would have created, so later rows match them as a real
-// run would.
-type dryState struct {
-	on     bool
-	users  map[string]*entry // by id
-	keys   [5]map[string]*entry
-	groupN map[string]*store.Group
-}
-
-func newDryState(on bool) *dryState {
-	d := &dryState{on: on}
-	if on {
-		d.users = map[string]*entry{}
-		for i := range d.keys {
-			d.keys[i] = map[string]*entry{}
-		}
-		d.groupN = map[string]*store.Group{}
-	}
-	return d
-}
-
-func (d *dryState) remember(en *entry) {
-	en.virtual, en.isNew = true, false
-	en.attrs, en.rows = nil, nil
-	u := en.user
-	d.users[u.ID] = en
-	d.keys[store.ByUserName][normKey(store.ByUserName, u.UserName)] = en
-	if u.ExternalID != "" {
-		d.keys[store.ByExternalID][u.ExternalID] = en
-	}
-	if u.UserUUID != "" {
-		d.keys[store.ByUserUUID][normKey(store.ByUserUUID, u.UserUUID)] = en
-	}
-	for _, m := range u.Emails {
-		d.keys[store.ByEmail][normKey(store.ByEmail, m)] = en
-	}
-}
-
-func (d *dryState) rememberGroup(g *store.Group) {
-	d.groupN[strings.ToLower(g.DisplayName)] = g
-}
-
-func (d *dryState) byID(id string) *entry {
-	if !d.on {
-		return nil
-	}
-	return d.users[id]
-}
-
-func (d *dryState) byKey(by store.UserKey, v string) *entry {
-	if !d.on {
-		return nil
-	}
-	return d.keys[by][normKey(by, v)]
-}
-
-func (d *dryState) group(name string) *store.Group {
-	if !d.on {
-		return nil
-	}
-	return d.groupN[strings.ToLower(name)]
 }
