@@ -95,7 +95,7 @@ func encodeAttrs(attrs map[string]any, coreURN string) (json.RawMessage, error) 
 	}
 	sort.Strings(urns)
 	out["schemas"] = append([]string{coreURN}, urns...)
-	raw, err := json.Marshal(out)
+	raw, err := CanonicalJSON(out)
 	if err != nil {
 		return nil, fmt.Errorf("encode attributes: %w", err)
 	}

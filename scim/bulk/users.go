@@ -62,6 +62,52 @@ type UserUpsert struct {
 	HasPassword bool
 	// Groups are group display names to add the user to (add-only).
 	Groups []string
+
+	// prepared is the user the row would create, built ahead of the chunk
+	// by PrepareUser (on another goroutine); prepErr its error.
+	prepared *store.User
+	prepErr  error
+	isPrep   bool
+	newID    string // reserved by ReserveID
+}
+
+// ReserveID assigns, in row order, the id the operation's user gets if it
+// is created; PrepareUser may then run on any goroutine without ids
+// losing row order (id order is the default list order).
+func (e *Engine) ReserveID(op *UserUpsert) {
+	if op.Err == nil && op.ID == "" && op.Create != nil && op.newID == "" {
+		op.newID = e.Svc.NewID()
+	}
+}
+
+// PrepareUser builds, ahead of time, the user an operation would create
+// (the resource rules, JSON encoding and password hashing: most of a
+// create's CPU), so that callers can run it on other cores while the
+// engine applies earlier chunks. It is safe to call concurrently on
+// distinct operations; work for a row that turns out to update an
+// existing user is discarded.
+func (e *Engine) PrepareUser(op *UserUpsert) {
+	if op.Err != nil || op.ID != "" || op.Create == nil || op.isPrep {
+		return
+	}
+	op.isPrep = true
+	u, err := e.Svc.NewUserWithID(op.Create(), op.newID)
+	if err == nil && op.HasPassword {
+		u.PasswordHash, err = e.Svc.Hash(op.Password)
+	}
+	op.prepared, op.prepErr = u, err
+}
+
+// newUser returns the user op creates: the prepared one, or a new one.
+func (c *usersChunk) newUser(op *UserUpsert, attrs map[string]any) (*store.User, error) {
+	if op.isPrep {
+		return op.prepared, op.prepErr
+	}
+	u, err := c.e.Svc.NewUserWithID(attrs, op.newID)
+	if err == nil && op.HasPassword {
+		u.PasswordHash, err = c.e.Svc.Hash(op.Password)
+	}
+	return u, err
 }
 
 // UsersOptions configure ImportUsers.
@@ -215,7 +261,10 @@ func (c *usersChunk) load(ops []UserUpsert) error {
 		for _, k := range op.Match {
 			ask(k.By, k.Value)
 		}
-		if op.Create != nil { // uniqueness of a user the row may create
+		switch { // uniqueness of a user the row may create
+		case op.isPrep && op.prepared != nil:
+			ask(store.ByUserName, op.prepared.UserName)
+		case op.Create != nil && !op.isPrep:
 			if un, _ := op.Create()["userName"].(string); un != "" {
 				ask(store.ByUserName, un)
 			}
@@ -430,22 +479,28 @@ func (c *usersChunk) create(op *UserUpsert, idx int, groups []*store.Group) Resu
 	if op.Create == nil {
 		return failed(op.Row, op.UserName, rowErrorf("no user matches the row and it cannot create one"))
 	}
-	attrs := op.Create()
-	un, _ := attrs["userName"].(string)
-	if un == "" {
+	var attrs map[string]any
+	un := ""
+	if op.isPrep {
+		if op.prepared != nil {
+			un = op.prepared.UserName
+		}
+	} else {
+		attrs = op.Create()
+		un, _ = attrs["userName"].(string)
+	}
+	if un == "" && (!op.isPrep || op.prepErr == nil) {
 		return failed(op.Row, op.UserName, rowErrorf("no user matches the row and it has no userName to create one with"))
 	}
-	if len(c.byKey[store.ByUserName][normKey(store.ByUserName, un)]) > 0 {
+	if un != "" && len(c.byKey[store.ByUserName][normKey(store.ByUserName, un)]) > 0 {
 		return failed(op.Row, un, &store.UniquenessError{Attr: "userName", Value: un})
 	}
-	u, err := c.e.Svc.NewUser(attrs)
+	u, err := c.newUser(op, attrs)
 	if err != nil {
-		return failed(op.Row, un, err)
-	}
-	if op.HasPassword {
-		if u.PasswordHash, err = c.e.Svc.Hash(op.Password); err != nil {
-			return failed(op.Row, un, err)
+		if un == "" {
+			un = op.UserName
 		}
+		return failed(op.Row, un, err)
 	}
 	if u.UserUUID != "" && len(c.byKey[store.ByUserUUID][normKey(store.ByUserUUID, u.UserUUID)]) > 0 {
 		return failed(op.Row, un, &store.UniquenessError{Attr: "userUuid", Value: u.UserUUID})
@@ -621,7 +676,7 @@ func (c *usersChunk) write(results []Result) (ChunkInfo, error) {
 
 // sameAttrs reports whether stored (decoded attributes) encode to raw.
 func sameAttrs(stored map[string]any, raw json.RawMessage) bool {
-	enc, err := json.Marshal(stored)
+	enc, err := store.CanonicalJSON(stored)
 	if err != nil {
 		return false
 	}

@@ -72,6 +72,13 @@ func (s *Service) NewUser(attrs map[string]any) (*store.User, error) {
 	return s.newUser(attrs, "", "")
 }
 
+// NewUserWithID is NewUser with an id reserved beforehand (callers that
+// build users in parallel reserve ids in order, so that id order stays
+// creation order).
+func (s *Service) NewUserWithID(attrs map[string]any, id string) (*store.User, error) {
+	return s.newUser(attrs, id, "")
+}
+
 // NewUserWithHash builds a user from a tenant snapshot: id is kept when
 // not empty (else assigned) and hash, an argon2id or bcrypt hash exported
 // by scimd, becomes the password hash; a password in attrs is ignored.

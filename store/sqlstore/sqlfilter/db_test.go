@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,7 +43,7 @@ func testRegistry(tb testing.TB) *schemas.Registry {
 }
 
 // openDB opens a fresh database of the given kind and creates the tables by
-// executing the dialect's 0001_init.sql.
+// executing every migration of the dialect in order.
 func openDB(tb testing.TB, kind testdb.Kind) *testDB {
 	tb.Helper()
 	dsn := testdb.DSN(tb, kind)
@@ -58,16 +59,18 @@ func openDB(tb testing.TB, kind testdb.Kind) *testDB {
 		tb.Fatalf("open %s: %v", kind, err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	raw, err := os.ReadFile(filepath.Join("..", "migrations", string(kind), "0001_init.sql"))
-	if err != nil {
-		tb.Fatalf("read migration: %v", err)
+	files, err := filepath.Glob(filepath.Join("..", "migrations", string(kind), "*.sql"))
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("list migrations: %v", err)
 	}
-	for _, stmt := range strings.Split(string(raw), ";") {
-		if !hasSQL(stmt) {
-			continue
+	sort.Strings(files)
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			tb.Fatalf("read migration: %v", err)
 		}
-		if _, err := db.Exec(stmt); err != nil {
-			tb.Fatalf("migrate %s: %v\n%s", kind, err, stmt)
+		if _, err := db.Exec(string(raw)); err != nil {
+			tb.Fatalf("migrate %s (%s): %v", kind, filepath.Base(f), err)
 		}
 	}
 	return &testDB{kind: kind, db: db, tr: Translator{Dialect: dialectOf(kind), Reg: testRegistry(tb)}}
