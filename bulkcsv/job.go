@@ -99,11 +99,6 @@ var ErrClaimLost = errors.New("bulkcsv: job claim lost")
 // Engine is the part of the Bulk engine the runner uses.
 type Engine interface {
 	ImportUsers(ctx context.Context, tenantID int64, next func() (bulk.UserUpsert, bool, error), opts bulk.UsersOptions, sink bulk.Sink) error
-	// PrepareUser builds ahead of time the user an operation would create
-	// (safe to run concurrently on distinct operations).
-	PrepareUser(op *bulk.UserUpsert)
-	// ReserveID assigns, in row order, the id a created user will get.
-	ReserveID(op *bulk.UserUpsert)
 	AssignGroups(ctx context.Context, tenantID int64, next func() (bulk.GroupAssign, bool, error), opts bulk.AssignOptions, sink bulk.Sink) error
 }
 

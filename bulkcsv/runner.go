@@ -306,22 +306,13 @@ func (s *jobRun) users() error {
 		op = s.userOp(mapper, num, rec, rowErr, onMatch)
 		return nil
 	})
-	// Rows are read, mapped and prepared (the users they would create)
-	// on other goroutines while the engine applies earlier chunks.
-	pull, stop := prefetch(s.ctx, func() (bulk.UserUpsert, bool, error) {
+	// The engine pulls rows (read and mapped here) on a goroutine of its
+	// own, ahead of the chunk it applies.
+	return s.r.Engine.ImportUsers(s.ctx, s.j.TenantID, func() (bulk.UserUpsert, bool, error) {
 		ok, err := next()
-		if ok {
-			s.r.Engine.ReserveID(&op)
-		}
 		return op, ok, err
-	}, s.r.Engine.PrepareUser, prefetchBatch)
-	defer stop()
-	return s.r.Engine.ImportUsers(s.ctx, s.j.TenantID, pull,
-		bulk.UsersOptions{ChunkSize: s.r.ChunkSize, DryRun: s.j.DryRun, CreateGroups: o.CreateGroups}, s)
+	}, bulk.UsersOptions{ChunkSize: s.r.ChunkSize, DryRun: s.j.DryRun, CreateGroups: o.CreateGroups}, s)
 }
-
-// prefetchBatch is the number of rows read and prepared ahead at a time.
-const prefetchBatch = 256
 
 // userOp maps one row to a Bulk operation.
 func (s *jobRun) userOp(m *Mapper, num int, rec []string, rowErr error, onMatch bulk.OnMatch) bulk.UserUpsert {

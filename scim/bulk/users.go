@@ -64,29 +64,32 @@ type UserUpsert struct {
 	Groups []string
 
 	// prepared is the user the row would create, built ahead of the chunk
-	// by PrepareUser (on another goroutine); prepErr its error.
+	// by prepareUser (on another goroutine); prepErr its error.
 	prepared *store.User
 	prepErr  error
 	isPrep   bool
-	newID    string // reserved by ReserveID
+	newID    string // reserved by reserveID
 }
 
-// ReserveID assigns, in row order, the id the operation's user gets if it
-// is created; PrepareUser may then run on any goroutine without ids
-// losing row order (id order is the default list order).
-func (e *Engine) ReserveID(op *UserUpsert) {
+// prefetchBatch is the number of operations pulled and prepared ahead at
+// a time.
+const prefetchBatch = 256
+
+// reserveID assigns, in operation order, the id the operation's user gets
+// if it is created; prepareUser may then run on any goroutine without ids
+// losing that order (id order is the default list order).
+func (e *Engine) reserveID(op *UserUpsert) {
 	if op.Err == nil && op.ID == "" && op.Create != nil && op.newID == "" {
 		op.newID = e.Svc.NewID()
 	}
 }
 
-// PrepareUser builds, ahead of time, the user an operation would create
+// prepareUser builds, ahead of time, the user an operation would create
 // (the resource rules, JSON encoding and password hashing: most of a
-// create's CPU), so that callers can run it on other cores while the
-// engine applies earlier chunks. It is safe to call concurrently on
-// distinct operations; work for a row that turns out to update an
-// existing user is discarded.
-func (e *Engine) PrepareUser(op *UserUpsert) {
+// create's CPU), on another core while earlier chunks are applied. It is
+// safe to call concurrently on distinct operations; work for a row that
+// turns out to update an existing user is discarded.
+func (e *Engine) prepareUser(op *UserUpsert) {
 	if op.Err != nil || op.ID != "" || op.Create == nil || op.isPrep {
 		return
 	}
@@ -126,7 +129,18 @@ type UsersOptions struct {
 func (e *Engine) ImportUsers(ctx context.Context, tenantID int64, next func() (UserUpsert, bool, error), opts UsersOptions, sink Sink) error {
 	dry := newDryState(opts.DryRun)
 	defer dry.close()
-	return chunked(ctx, opts.ChunkSize, next, func(ops []UserUpsert) error {
+	// Operations are pulled and the users they would create are built
+	// (resource rules, JSON, password hashing) on other cores while the
+	// chunk before them is applied; ids are reserved in operation order.
+	pull, stop := prefetch(ctx, func() (UserUpsert, bool, error) {
+		op, ok, err := next()
+		if ok {
+			e.reserveID(&op)
+		}
+		return op, ok, err
+	}, e.prepareUser, prefetchBatch)
+	defer stop()
+	return chunked(ctx, opts.ChunkSize, pull, func(ops []UserUpsert) error {
 		return e.usersChunk(ctx, tenantID, ops, opts, dry, sink)
 	})
 }

@@ -1,4 +1,4 @@
-package bulkcsv
+package bulk
 
 import (
 	"context"
@@ -10,7 +10,8 @@ import (
 // runs prepare on each batch's items in parallel (on every core), and
 // returns a next function that yields the items in their original order.
 // While the engine applies a chunk, the following rows are read, mapped
-// and prepared. stop ends the goroutine; it must be called.
+// and prepared. stop ends the goroutine; it must be called. next runs on
+// that goroutine, one call at a time.
 func prefetch[T any](ctx context.Context, next func() (T, bool, error), prepare func(*T), batch int) (pull func() (T, bool, error), stop func()) {
 	type result struct {
 		items []T
