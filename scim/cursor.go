@@ -285,14 +285,14 @@ func (a *API) queryGroups(ctx context.Context, tenantID int64, p *listParams) ([
 	return groups, page.Total, a.nextCursor(ctx, tenantID, "Group", p, page)
 }
 
-// writeList writes the ListResponse of p's page: with startIndex under
+// writeListPage writes the ListResponse of p's page: with startIndex under
 // index paging, with nextCursor (absent on the last page) and without
 // startIndex under cursor paging.
-func (p *listParams) writeList(c echo.Context, total, n int, each func(buf *bytes.Buffer, i int) error) error {
+func (a *API) writeListPage(c echo.Context, p *listParams, total, n int, each func(buf *bytes.Buffer, i int) error) error {
 	if p.cursor == nil {
-		return writeList(c, total, p.startIndex, n, each)
+		return a.writeList(c, total, p.startIndex, n, each)
 	}
-	return writeListWith(c, total, n, func(buf *bytes.Buffer) {
+	return a.writeListWith(c, total, n, func(buf *bytes.Buffer) {
 		if p.next != "" {
 			buf.WriteString(`,"nextCursor":"`)
 			buf.WriteString(p.next) // base64url: nothing to escape

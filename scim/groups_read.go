@@ -75,7 +75,7 @@ func (a *API) respondGroupList(c echo.Context, p listParams) error {
 		}
 	}
 	rd := a.newRenderer(c.Request(), p.proj)
-	return p.writeList(c, total, len(groups), func(buf *bytes.Buffer, i int) error {
+	return a.writeListPage(c, &p, total, len(groups), func(buf *bytes.Buffer, i int) error {
 		return rd.group(buf, a.reg.Groups, &groups[i], members[groups[i].ID], withMembers)
 	})
 }

@@ -33,7 +33,7 @@ func (a *API) listJobs(c echo.Context) error {
 		return err
 	}
 	rd := a.newRenderer(c.Request(), projection{})
-	return writeList(c, total, start, len(jobs), func(buf *bytes.Buffer, i int) error {
+	return a.writeList(c, total, start, len(jobs), func(buf *bytes.Buffer, i int) error {
 		raw, err := json.Marshal(rd.job(jobs[i]))
 		buf.Write(raw)
 		return err

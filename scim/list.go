@@ -133,8 +133,8 @@ func (a *API) listParams(sr searchRequest) (listParams, error) {
 const listResponseHead = `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":`
 
 // writeList writes a ListResponse whose Resources are produced by each.
-func writeList(c echo.Context, total, startIndex, n int, each func(buf *bytes.Buffer, i int) error) error {
-	return writeListWith(c, total, n, func(buf *bytes.Buffer) {
+func (a *API) writeList(c echo.Context, total, startIndex, n int, each func(buf *bytes.Buffer, i int) error) error {
+	return a.writeListWith(c, total, n, func(buf *bytes.Buffer) {
 		buf.WriteString(`,"startIndex":`)
 		buf.WriteString(strconv.Itoa(startIndex))
 	}, each)
@@ -142,8 +142,9 @@ func writeList(c echo.Context, total, startIndex, n int, each func(buf *bytes.Bu
 
 // writeListWith writes a ListResponse whose paging members (startIndex,
 // nextCursor) come from paging.
-func writeListWith(c echo.Context, total, n int, paging func(buf *bytes.Buffer), each func(buf *bytes.Buffer, i int) error) error {
-	buf := bytes.NewBuffer(make([]byte, 0, 256+n*512))
+func (a *API) writeListWith(c echo.Context, total, n int, paging func(buf *bytes.Buffer), each func(buf *bytes.Buffer, i int) error) error {
+	buf := a.bufs.get(256 + n*1024)
+	defer a.bufs.put(buf)
 	buf.WriteString(listResponseHead)
 	buf.WriteString(strconv.Itoa(total))
 	buf.WriteString(`,"itemsPerPage":`)

@@ -137,9 +137,16 @@ func blankStrings(path string) string {
 
 // accepts reports whether elimity's validatePatch accepts body.
 func (f *patchFast) accepts(body []byte) bool {
+	// One decoding for the body and its operations: elimity decodes each
+	// operation again from its raw JSON (patch.NewValidator), which takes
+	// and refuses the same values.
 	var req struct {
 		Schemas    []string
-		Operations []json.RawMessage
+		Operations []struct {
+			Op    string
+			Path  string
+			Value any
+		}
 	}
 	if err := unmarshalNumber(body, &req); err != nil {
 		return false
@@ -147,16 +154,8 @@ func (f *patchFast) accepts(body []byte) bool {
 	if len(req.Schemas) != 1 || req.Schemas[0] != resource.PatchOpURN || len(req.Operations) < 1 {
 		return false
 	}
-	for _, raw := range req.Operations {
+	for _, op := range req.Operations {
 		// patch.NewValidator
-		var op struct {
-			Op    string
-			Path  string
-			Value any
-		}
-		if err := unmarshalNumber(raw, &op); err != nil {
-			return false
-		}
 		if m, ok := op.Value.(map[string]any); ok {
 			var key string
 			var found bool
@@ -269,9 +268,9 @@ func (f *patchFast) refAttribute(ap filterparser.AttributePath) (*schema.CoreAtt
 		}
 	}
 	var attr *schema.CoreAttribute
-	for _, a := range ref.Attributes {
-		if strings.EqualFold(a.Name(), ap.AttributeName) {
-			attr = &a
+	for i := range ref.Attributes {
+		if strings.EqualFold(ref.Attributes[i].Name(), ap.AttributeName) {
+			attr = &ref.Attributes[i] // read only
 			break
 		}
 	}
@@ -289,9 +288,10 @@ func subAttribute(attr *schema.CoreAttribute, name string) (*schema.CoreAttribut
 	if !attr.HasSubAttributes() {
 		return nil, false
 	}
-	for _, a := range attr.SubAttributes() {
-		if strings.EqualFold(a.Name(), name) {
-			return &a, true
+	subs := attr.SubAttributes()
+	for i := range subs {
+		if strings.EqualFold(subs[i].Name(), name) {
+			return &subs[i], true
 		}
 	}
 	return nil, false

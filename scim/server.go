@@ -114,6 +114,7 @@ type Deps struct {
 
 // API is the scimd HTTP application.
 type API struct {
+	bufs    buffers // response buffers of reads
 	cfg     Config
 	store   store.Store
 	reg     *schemas.Registry

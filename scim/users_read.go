@@ -37,8 +37,9 @@ func (a *API) getUser(c echo.Context) error {
 		groups = gm[id]
 	}
 	rd := a.newRenderer(c.Request(), proj)
-	var buf bytes.Buffer
-	if err := rd.user(&buf, a.reg.Users, &u, groups); err != nil {
+	buf := a.bufs.get(2048)
+	defer a.bufs.put(buf)
+	if err := rd.user(buf, a.reg.Users, &u, groups); err != nil {
 		return err
 	}
 	c.Response().Header().Set("Content-Location", rd.userLocation(id))
@@ -79,7 +80,7 @@ func (a *API) respondUserList(c echo.Context, p listParams) error {
 		}
 	}
 	rd := a.newRenderer(c.Request(), p.proj)
-	return p.writeList(c, total, len(users), func(buf *bytes.Buffer, i int) error {
+	return a.writeListPage(c, &p, total, len(users), func(buf *bytes.Buffer, i int) error {
 		return rd.user(buf, a.reg.Users, &users[i], groups[users[i].ID])
 	})
 }

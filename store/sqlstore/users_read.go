@@ -18,6 +18,14 @@ const userCols = "r.id, r.user_name, r.external_id, r.display_name, r.active, r.
 // scanUser scans userCols, preceded by extra destinations.
 func scanUser(r scanner, extra ...any) (*store.User, error) {
 	u := &store.User{}
+	if err := scanUserInto(r, u, extra...); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// scanUserInto is scanUser into a given record.
+func scanUserInto(r scanner, u *store.User, extra ...any) error {
 	var ext, disp, pw sql.NullString
 	var active sql.NullBool
 	var attrs []byte
@@ -25,7 +33,7 @@ func scanUser(r scanner, extra ...any) (*store.User, error) {
 	dest := append(extra, &u.ID, &u.UserName, &ext, &disp, &active, &attrs, &pw,
 		&u.Version, &created, &modified)
 	if err := r.Scan(dest...); err != nil {
-		return nil, err
+		return err
 	}
 	u.ExternalID, u.DisplayName, u.PasswordHash = ext.String, disp.String, pw.String
 	if active.Valid {
@@ -35,7 +43,7 @@ func scanUser(r scanner, extra ...any) (*store.User, error) {
 	u.Attrs = attrs
 	u.Created, u.Modified = fromMicros(created), fromMicros(modified)
 	u.Emails, u.UserUUID = derivedUserAttrs(attrs)
-	return u, nil
+	return nil
 }
 
 // derivedUserAttrs returns the e-mail values and the SAP userUuid of a
@@ -103,13 +111,12 @@ func (s *Store) GetUser(ctx context.Context, tenantID int64, id string) (store.U
 // ListUsers returns one page of matching users and the number of matches.
 func (s *Store) ListUsers(ctx context.Context, tenantID int64, q store.Query) ([]store.User, int, error) {
 	var out []store.User
+	if q.Filter == nil && q.Count > 0 {
+		out = make([]store.User, 0, min(q.Count, 1000)) // most pages are full
+	}
 	total, err := s.list(ctx, sqlfilter.Users, tenantID, q, func(r scanner) error {
-		u, err := scanUser(r)
-		if err != nil {
-			return err
-		}
-		out = append(out, *u)
-		return nil
+		out = append(out, store.User{})
+		return scanUserInto(r, &out[len(out)-1])
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
