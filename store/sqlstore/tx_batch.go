@@ -38,7 +38,7 @@ func (t *tx) insertRows(ctx context.Context, sp insertSpec, items []int, errs ma
 	if !t.pg {
 		ins := t.stmt(ctx, sp.stmt)
 		for _, i := range items {
-			if _, err := ins.ExecContext(ctx, sp.args(i)...); err != nil {
+			if _, err := rowExec(ctx, ins, sp.args(i)...); err != nil {
 				if c, isUnique := uniqueViolation(err); isUnique {
 					errs[i] = sp.uniq(i, c, err)
 					continue

@@ -40,7 +40,7 @@ func (t *tx) insertEmails(ctx context.Context, rows []emailRow) error {
 	if !t.pg {
 		st := t.stmt(ctx, t.s.stmts.insertEmail)
 		for _, r := range rows {
-			if _, err := st.ExecContext(ctx, t.tenant, r.value, r.user); err != nil {
+			if _, err := rowExec(ctx, st, t.tenant, r.value, r.user); err != nil {
 				return fmt.Errorf("insert e-mail: %w", err)
 			}
 		}
@@ -82,7 +82,7 @@ func (t *tx) deleteEmails(ctx context.Context, rows []emailRow) error {
 	if !t.pg {
 		st := t.stmt(ctx, t.s.stmts.deleteEmail)
 		for _, r := range rows {
-			if _, err := st.ExecContext(ctx, t.tenant, r.value, r.user); err != nil {
+			if _, err := rowExec(ctx, st, t.tenant, r.value, r.user); err != nil {
 				return fmt.Errorf("delete e-mail: %w", err)
 			}
 		}

@@ -49,7 +49,7 @@ func (t *tx) AppendReport(ctx context.Context, jobID string, lines []store.Repor
 	if !t.pg {
 		ins := t.stmt(ctx, t.s.stmts.insertReport)
 		for _, l := range lines {
-			if _, err := ins.ExecContext(ctx, row(l)...); err != nil {
+			if _, err := rowExec(ctx, ins, row(l)...); err != nil {
 				return fmt.Errorf("append report: %w", err)
 			}
 		}

@@ -17,7 +17,7 @@ func (t *tx) AddMembers(ctx context.Context, members []store.Member) (int, error
 	if !t.pg {
 		ins := t.stmt(ctx, t.s.stmts.insertMember)
 		for _, m := range members {
-			n, err := execCount(ins.ExecContext(ctx, t.tenant, m.GroupID, m.Value, memberType(m)))
+			n, err := execCount(rowExec(ctx, ins, t.tenant, m.GroupID, m.Value, memberType(m)))
 			if err != nil {
 				return 0, fmt.Errorf("add members: %w", err)
 			}
@@ -74,7 +74,7 @@ func (t *tx) RemoveMembers(ctx context.Context, members []store.Member) (int, er
 	if !t.pg {
 		del := t.stmt(ctx, t.s.stmts.deleteMember)
 		for _, m := range members {
-			n, err := execCount(del.ExecContext(ctx, t.tenant, m.GroupID, m.Value))
+			n, err := execCount(rowExec(ctx, del, t.tenant, m.GroupID, m.Value))
 			if err != nil {
 				return 0, fmt.Errorf("remove members: %w", err)
 			}

@@ -62,7 +62,7 @@ func (t *tx) InsertUsers(ctx context.Context, users []*store.User) error {
 		insEmail := t.stmt(ctx, t.s.stmts.insertEmail)
 		sp.done = func(i int) error {
 			for _, e := range lowerSet(users[i].Emails) {
-				if _, err := insEmail.ExecContext(ctx, t.tenant, e, users[i].ID); err != nil {
+				if _, err := rowExec(ctx, insEmail, t.tenant, e, users[i].ID); err != nil {
 					return fmt.Errorf("e-mail: %w", err)
 				}
 			}
