@@ -127,12 +127,11 @@ func (s *Store) keysetPage(ctx context.Context, res sqlfilter.Resource, tenantID
 		page.Total = -1
 		return page, nil
 	}
-	var total int64
-	countSQL := "SELECT COUNT(*) FROM " + tableOf(res) + " r WHERE r.tenant_id = ? AND (" + where + ")"
-	if err := queryRow(s.reader.WithContext(ctx), countSQL, append([]any{tenantID}, wargs...), &total); err != nil {
+	total, err := s.countMatches(ctx, res, tenantID, q.Filter == nil, where, wargs)
+	if err != nil {
 		return page, err
 	}
-	page.Total = int(total)
+	page.Total = total
 	return page, nil
 }
 

@@ -121,6 +121,11 @@ func (s *Store) DeleteTenant(ctx context.Context, name string) error {
 				return fmt.Errorf("delete from %s: %w", table, err)
 			}
 		}
+		if !s.pg { // the counters of migrations/sqlite/0007_resource_counts.sql
+			if err := tx.Exec("DELETE FROM resource_counts WHERE tenant_id = ?", id).Error; err != nil {
+				return fmt.Errorf("delete from resource_counts: %w", err)
+			}
+		}
 		return tx.Exec("DELETE FROM tenants WHERE id = ?", id).Error
 	})
 	if err != nil {

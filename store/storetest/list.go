@@ -20,6 +20,44 @@ var listCases = []testCase{
 	{"list/scan_groups", testScanGroups},
 	{"list/scan_stops", testScanStops},
 	{"list/filter_and_sort", testListFilterSort},
+	{"list/totals_follow_writes", testListTotals},
+}
+
+// testListTotals checks the totals of unfiltered lists through inserts,
+// deletes and a tenant's removal, per tenant (SQLite answers them from
+// counters its triggers keep).
+func testListTotals(e *env) {
+	totals := func(what string, tenant int64, users, groups int) {
+		e.t.Helper()
+		_, nu, err := e.s.ListUsers(e.ctx, tenant, store.Query{Count: 0})
+		e.noErr("ListUsers "+what, err)
+		_, ng, err := e.s.ListGroups(e.ctx, tenant, store.Query{Count: 0})
+		e.noErr("ListGroups "+what, err)
+		eq(e, what+": users", nu, users)
+		eq(e, what+": groups", ng, groups)
+	}
+	totals("empty", e.a.ID, 0, 0)
+	us := []*store.User{e.newUser("t1", nil), e.newUser("t2", nil), e.newUser("t3", nil)}
+	e.insertUsers(e.a.ID, us...)
+	e.insertUsers(e.b.ID, e.newUser("other", nil))
+	g1, g2 := e.newGroup("g1", nil), e.newGroup("g2", nil)
+	e.insertGroups(e.a.ID, g1, g2)
+	totals("after inserts", e.a.ID, 3, 2)
+	totals("other tenant", e.b.ID, 1, 0)
+	e.tx(e.a.ID, func(tx store.Tx) {
+		e.noErr("DeleteUsers", tx.DeleteUsers(e.ctx, []string{us[0].ID, us[2].ID}))
+		e.noErr("DeleteGroups", tx.DeleteGroups(e.ctx, []string{g2.ID}))
+	})
+	totals("after deletes", e.a.ID, 1, 1)
+	totals("other tenant after deletes", e.b.ID, 1, 0)
+	// A page that is full needs the total too.
+	_, total, err := e.s.ListUsers(e.ctx, e.b.ID, store.Query{Count: 1})
+	e.noErr("ListUsers full page", err)
+	eq(e, "total of a full page", total, 1)
+	e.noErr("DeleteTenant", e.s.DeleteTenant(e.ctx, "b"))
+	b, err := e.s.CreateTenant(e.ctx, "b2")
+	e.noErr("CreateTenant", err)
+	totals("new tenant", b.ID, 0, 0)
 }
 
 // seedUsers inserts n users in tenant a and returns their ids sorted.
@@ -53,6 +91,7 @@ func testListUsersPaging(e *env) {
 		{"negative count: all", store.Query{Count: -1}, all},
 		{"negative count with offset", store.Query{Offset: 22, Count: -1}, all[22:]},
 		{"descending by id", store.Query{Count: 5, Descending: true}, rev[:5]},
+		{"descending page at an offset", store.Query{Offset: 5, Count: 5, Descending: true}, rev[5:10]},
 	} {
 		got, total, err := e.s.ListUsers(e.ctx, e.a.ID, c.q)
 		e.noErr("ListUsers "+c.name, err)
@@ -198,6 +237,11 @@ func testListFilterSort(e *env) {
 	eq(e, "total", total, 2)
 	eq(e, "sorted by userName (case-insensitive)", ids(got, func(u store.User) string { return u.UserName }),
 		[]string{"amy", "Zed"})
+	// The filter applies before the offset, in id order too.
+	got, total, err = e.s.ListUsers(e.ctx, e.a.ID, store.Query{Filter: expr, Offset: 1, Count: 10})
+	e.noErr("ListUsers(filter, offset)", err)
+	eq(e, "filtered total at an offset", total, 2)
+	eq(e, "filtered page at an offset", ids(got, func(u store.User) string { return u.UserName }), []string{"amy"})
 	bad, err := filter.ParseFilter([]byte(`noSuchAttribute eq "x"`))
 	e.noErr("ParseFilter", err)
 	_, _, err = e.s.ListUsers(e.ctx, e.a.ID, store.Query{Filter: bad, Count: 10})
