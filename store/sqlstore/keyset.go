@@ -89,7 +89,7 @@ func (s *Store) keysetPage(ctx context.Context, res sqlfilter.Resource, tenantID
 	if err != nil {
 		return page, err
 	}
-	rows, err := s.reader.WithContext(s.rowsCtx(ctx)).Raw(query, args...).Rows()
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return page, err
 	}

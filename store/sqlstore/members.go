@@ -17,12 +17,13 @@ func (s *Store) Members(ctx context.Context, tenantID int64, groupIDs []string) 
 FROM group_members m
 LEFT JOIN scim_users u ON m.member_type = 'User' AND u.tenant_id = m.tenant_id AND u.id = m.member_id
 LEFT JOIN scim_groups g ON m.member_type = 'Group' AND g.tenant_id = m.tenant_id AND g.id = m.member_id
-WHERE m.tenant_id = ? AND m.group_id IN ?
-ORDER BY m.group_id, m.member_id`
+WHERE m.tenant_id = ? AND m.group_id IN `
 	out := map[string][]store.Member{}
-	db := s.reader.WithContext(s.rowsCtx(ctx))
+	b := &binder{}
 	for ids := range slices.Chunk(distinct(groupIDs), maxInList) {
-		rows, err := db.Raw(q, tenantID, ids).Rows()
+		b.reset()
+		b.sql(q).list(ids).sql(" ORDER BY m.group_id, m.member_id")
+		rows, err := s.query(ctx, b.String(), append([]any{tenantID}, b.args...)...)
 		if err != nil {
 			return nil, fmt.Errorf("members: %w", err)
 		}
@@ -53,12 +54,13 @@ func (s *Store) GroupsOfUsers(ctx context.Context, tenantID int64, userIDs []str
 	const q = `SELECT m.member_id, m.group_id, g.display_name
 FROM group_members m
 JOIN scim_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
-WHERE m.tenant_id = ? AND m.member_id IN ?
-ORDER BY m.member_id, m.group_id`
+WHERE m.tenant_id = ? AND m.member_id IN `
 	out := map[string][]store.GroupRef{}
-	db := s.reader.WithContext(s.rowsCtx(ctx))
+	b := &binder{}
 	for ids := range slices.Chunk(distinct(userIDs), maxInList) {
-		rows, err := db.Raw(q, tenantID, ids).Rows()
+		b.reset()
+		b.sql(q).list(ids).sql(" ORDER BY m.member_id, m.group_id")
+		rows, err := s.query(ctx, b.String(), append([]any{tenantID}, b.args...)...)
 		if err != nil {
 			return nil, fmt.Errorf("groups of users: %w", err)
 		}

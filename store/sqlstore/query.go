@@ -179,7 +179,7 @@ func (s *Store) list(ctx context.Context, res sqlfilter.Resource, tenantID int64
 	if err != nil {
 		return 0, err
 	}
-	rows, err := s.reader.WithContext(s.rowsCtx(ctx)).Raw(query, args...).Rows()
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -221,7 +221,7 @@ func scanRows[T any](ctx context.Context, s *Store, res sqlfilter.Resource, tena
 	if q.Count == 0 {
 		return nil
 	}
-	rows, err := s.reader.WithContext(s.rowsCtx(ctx)).Raw(query, args...).Rows()
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}

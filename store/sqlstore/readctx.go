@@ -34,3 +34,25 @@ func rowExec(ctx context.Context, st *sql.Stmt, args ...any) (sql.Result, error)
 	}
 	return st.ExecContext(context.WithoutCancel(ctx), args...)
 }
+
+// query runs a read whose rows are iterated in Go. On SQLite it runs from
+// the reader pool's statement cache, without gorm (whose statement
+// building and callbacks were a tenth of a GET by id) and without ctx's
+// cancellation (see rowsCtx); ctx is checked first. Arguments must be
+// scalars: list expansion ("IN ?") is gorm's, so such queries use binder.
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s.pg {
+		return s.reader.WithContext(ctx).Raw(query, args...).Rows()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	st, err := s.stmts.reads.get(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return s.reader.WithContext(s.rowsCtx(ctx)).Raw(query, args...).Rows()
+	}
+	return st.QueryContext(context.WithoutCancel(ctx), args...)
+}

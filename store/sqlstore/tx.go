@@ -44,7 +44,11 @@ var (
 // back and is returned as is.
 func (s *Store) Tx(ctx context.Context, tenantID int64, fn func(tx store.Tx) error) error {
 	if !s.pg {
-		return s.runTx(ctx, s.writer.WithContext(ctx), nil, tenantID, fn)
+		err := s.runTx(ctx, s.writer.WithContext(ctx), nil, tenantID, fn)
+		if perr := s.stmts.other.preparePending(context.WithoutCancel(ctx)); perr != nil {
+			s.log.Warn("sqlstore: prepare statement", "err", perr)
+		}
+		return err
 	}
 	// On PostgreSQL the transaction runs on a connection of its own, so
 	// that tryCopy can reach the pgx connection beneath it.
@@ -132,7 +136,7 @@ func (t *tx) savepoint(ctx context.Context, fn func() error) error {
 
 // queryIDs runs a query returning one text column and collects it.
 func (t *tx) queryIDs(ctx context.Context, query string, args ...any) ([]string, error) {
-	rows, err := t.sql.QueryContext(ctx, query, args...)
+	rows, err := t.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -189,4 +193,37 @@ func (t *tx) missingErrs(ctx context.Context, table, what string, ids map[int]st
 		}
 	}
 	return nil
+}
+
+// query runs a query of the transaction. On SQLite the statement comes
+// from the writer's statement cache and runs without ctx's cancellation
+// (rows are read in Go; see rowsCtx), ctx being checked first.
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if t.pg {
+		return t.sql.QueryContext(ctx, query, args...)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	st := t.s.stmts.other.lookup(query)
+	if st == nil {
+		return t.sql.QueryContext(context.WithoutCancel(ctx), query, args...)
+	}
+	return t.stmt(ctx, st).QueryContext(context.WithoutCancel(ctx), args...)
+}
+
+// exec runs a statement of the transaction, on SQLite from the writer's
+// statement cache (see query).
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if t.pg {
+		return t.sql.ExecContext(ctx, query, args...)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	st := t.s.stmts.other.lookup(query)
+	if st == nil {
+		return t.sql.ExecContext(context.WithoutCancel(ctx), query, args...)
+	}
+	return t.stmt(ctx, st).ExecContext(context.WithoutCancel(ctx), args...)
 }

@@ -68,7 +68,7 @@ func (t *tx) insertEmails(ctx context.Context, rows []emailRow) error {
 				b.tuple(tenantRef, r.value, r.user)
 			}
 			b.sql(" ON CONFLICT DO NOTHING")
-			if _, err := t.sql.ExecContext(ctx, b.String(), b.args...); err != nil {
+			if _, err := t.exec(ctx, b.String(), b.args...); err != nil {
 				return fmt.Errorf("insert e-mails: %w", err)
 			}
 		}
@@ -99,7 +99,7 @@ func (t *tx) deleteEmails(ctx context.Context, rows []emailRow) error {
 			b.tuple(r.value, r.user)
 		}
 		b.sql(")")
-		if _, err := t.sql.ExecContext(ctx, b.String(), b.args...); err != nil {
+		if _, err := t.exec(ctx, b.String(), b.args...); err != nil {
 			return fmt.Errorf("delete e-mails: %w", err)
 		}
 	}
@@ -122,7 +122,7 @@ func (t *tx) storedEmails(ctx context.Context, ids []string) (map[string][]strin
 	for chunk := range slices.Chunk(distinct(missing), maxInList) {
 		b := &binder{pg: t.pg}
 		b.sql("SELECT id, attrs FROM scim_users WHERE tenant_id = ").arg(t.tenant).sql(" AND id IN ").list(chunk)
-		rows, err := t.sql.QueryContext(ctx, b.String(), b.args...)
+		rows, err := t.query(ctx, b.String(), b.args...)
 		if err != nil {
 			return nil, fmt.Errorf("read e-mails: %w", err)
 		}

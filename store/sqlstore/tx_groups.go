@@ -40,7 +40,7 @@ func (t *tx) GroupsBy(ctx context.Context, byName bool, values []string) (map[st
 			b.sql("SELECT " + col + ", " + groupCols + " FROM scim_groups r WHERE r.tenant_id = ").arg(t.tenant)
 			b.sql(" AND " + col + " IN ").list(chunk).sql(" ORDER BY +r.id")
 		}
-		rows, err := t.sql.QueryContext(ctx, b.String(), b.args...)
+		rows, err := t.query(ctx, b.String(), b.args...)
 		if err != nil {
 			return nil, fmt.Errorf("groups by key: %w", err)
 		}
@@ -118,7 +118,7 @@ func (t *tx) classifyGroupConflicts(ctx context.Context, groups []*store.Group, 
 		b := &binder{pg: t.pg}
 		b.sql("SELECT id, display_name_ci FROM scim_groups WHERE tenant_id = ").arg(t.tenant)
 		b.sql(" AND (display_name_ci IN ").list(names).sql(" OR id IN ").list(ids).sql(")")
-		rows, err := t.sql.QueryContext(ctx, b.String(), b.args...)
+		rows, err := t.query(ctx, b.String(), b.args...)
 		if err != nil {
 			return fmt.Errorf("find conflicts: %w", err)
 		}
@@ -229,7 +229,7 @@ func (t *tx) DeleteGroups(ctx context.Context, ids []string) error {
 		}
 		b = &binder{pg: t.pg}
 		b.sql("DELETE FROM group_members WHERE tenant_id = ").arg(t.tenant).sql(" AND group_id IN ").list(chunk)
-		if _, err := t.sql.ExecContext(ctx, b.String(), b.args...); err != nil {
+		if _, err := t.exec(ctx, b.String(), b.args...); err != nil {
 			return fmt.Errorf("delete groups: members: %w", err)
 		}
 		containers, err := t.deleteMemberships(ctx, "member_id", chunk)

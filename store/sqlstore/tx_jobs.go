@@ -76,7 +76,7 @@ func (t *tx) AppendReport(ctx context.Context, jobID string, lines []store.Repor
 				b.tuple(tenantRef, argRef(2), l.Row, l.Status, l.ID, l.UserName, l.Error)
 			}
 			b.sql(" ON CONFLICT DO NOTHING")
-			if _, err := t.sql.ExecContext(ctx, b.String(), b.args...); err != nil {
+			if _, err := t.exec(ctx, b.String(), b.args...); err != nil {
 				return fmt.Errorf("append report: %w", err)
 			}
 		}

@@ -61,7 +61,7 @@ func (t *tx) AddMembers(ctx context.Context, members []store.Member) (int, error
 				b.tuple(tenantRef, m.GroupID, m.Value, memberType(m))
 			}
 			b.sql(" ON CONFLICT DO NOTHING")
-			n, err := execCount(t.sql.ExecContext(ctx, b.String(), b.args...))
+			n, err := execCount(t.exec(ctx, b.String(), b.args...))
 			if err != nil {
 				return 0, fmt.Errorf("add members: %w", err)
 			}
@@ -105,7 +105,7 @@ func (t *tx) RemoveMembers(ctx context.Context, members []store.Member) (int, er
 			b.tuple(m.GroupID, m.Value)
 		}
 		b.sql(")")
-		n, err := execCount(t.sql.ExecContext(ctx, b.String(), b.args...))
+		n, err := execCount(t.exec(ctx, b.String(), b.args...))
 		if err != nil {
 			return 0, fmt.Errorf("remove members: %w", err)
 		}
@@ -118,7 +118,7 @@ func (t *tx) RemoveMembers(ctx context.Context, members []store.Member) (int, er
 func (t *tx) RemoveAllMembers(ctx context.Context, groupID string) error {
 	b := &binder{pg: t.pg}
 	b.sql("DELETE FROM group_members WHERE tenant_id = ").arg(t.tenant).sql(" AND group_id = ").arg(groupID)
-	if _, err := t.sql.ExecContext(ctx, b.String(), b.args...); err != nil {
+	if _, err := t.exec(ctx, b.String(), b.args...); err != nil {
 		return fmt.Errorf("remove all members: %w", err)
 	}
 	return nil
@@ -139,7 +139,7 @@ func (t *tx) ExistingIDs(ctx context.Context, ids []string) (users, groups map[s
 		b.sql(" AND id IN ").list(chunk).sql(lock + ") u UNION ALL ")
 		b.sql("SELECT id, 'G' FROM (SELECT id FROM scim_groups WHERE tenant_id = ").ref(1)
 		b.sql(" AND id IN ").list(chunk).sql(lock + ") g")
-		rows, err := t.sql.QueryContext(ctx, b.String(), b.args...)
+		rows, err := t.query(ctx, b.String(), b.args...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("existing ids: %w", err)
 		}
@@ -172,7 +172,7 @@ func (t *tx) TouchGroups(ctx context.Context, ids []string) error {
 		b := &binder{pg: t.pg}
 		b.sql("UPDATE scim_groups SET version = version + 1, modified_at = ").arg(now)
 		b.sql(" WHERE tenant_id = ").arg(t.tenant).sql(" AND id IN ").list(chunk)
-		if _, err := t.sql.ExecContext(ctx, b.String(), b.args...); err != nil {
+		if _, err := t.exec(ctx, b.String(), b.args...); err != nil {
 			return fmt.Errorf("touch groups: %w", err)
 		}
 	}

@@ -83,7 +83,7 @@ func (t *tx) UsersBy(ctx context.Context, key store.UserKey, values []string) (m
 			b.sql("SELECT " + col + ", " + userCols + from + " WHERE " + tenantCol + " = ").arg(t.tenant)
 			b.sql(" AND " + col + " IN ").list(chunk).sql(" ORDER BY +r.id")
 		}
-		rows, err := t.sql.QueryContext(ctx, b.String(), b.args...)
+		rows, err := t.query(ctx, b.String(), b.args...)
 		if err != nil {
 			return nil, fmt.Errorf("users by key: %w", err)
 		}
@@ -127,7 +127,7 @@ func (t *tx) DeleteUsers(ctx context.Context, ids []string) error {
 		b := &binder{pg: t.pg}
 		b.sql("DELETE FROM scim_users WHERE tenant_id = ").arg(t.tenant).sql(" AND id IN ").list(chunk)
 		b.sql(" RETURNING id, attrs")
-		rows, err := t.sql.QueryContext(ctx, b.String(), b.args...)
+		rows, err := t.query(ctx, b.String(), b.args...)
 		if err != nil {
 			return fmt.Errorf("delete users: %w", err)
 		}

@@ -106,7 +106,7 @@ func (t *tx) classifyUserConflicts(ctx context.Context, users []*store.User, fai
 			b.sql(" OR user_uuid_ci IN ").list(uuids)
 		}
 		b.sql(")")
-		rows, err := t.sql.QueryContext(ctx, b.String(), b.args...)
+		rows, err := t.query(ctx, b.String(), b.args...)
 		if err != nil {
 			return fmt.Errorf("find conflicts: %w", err)
 		}

@@ -89,8 +89,7 @@ func derivedUserAttrsSlow(raw []byte) (emails []string, userUUID string) {
 
 // GetUser returns one user of the tenant.
 func (s *Store) GetUser(ctx context.Context, tenantID int64, id string) (store.User, error) {
-	rows, err := s.reader.WithContext(s.rowsCtx(ctx)).
-		Raw("SELECT "+userCols+" FROM scim_users r WHERE r.tenant_id = ? AND r.id = ?", tenantID, id).Rows()
+	rows, err := s.query(ctx, "SELECT "+userCols+" FROM scim_users r WHERE r.tenant_id = ? AND r.id = ?", tenantID, id)
 	if err != nil {
 		return store.User{}, fmt.Errorf("get user: %w", err)
 	}
