@@ -3,6 +3,7 @@ package scim
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -40,10 +41,12 @@ func (a *API) adminGetTenant(c echo.Context) error {
 	return c.JSON(http.StatusOK, tenantOut(t))
 }
 
-// adminPatchTenant replaces the tenant's settings: {"settings": {…}}.
+// adminPatchTenant changes the settings named in {"settings": {…}}; the
+// others keep their values, and null restores the server's default. An
+// unknown setting is refused (a misspelt name must not pass silently).
 func (a *API) adminPatchTenant(c echo.Context) error {
 	var in struct {
-		Settings *store.TenantSettings `json:"settings"`
+		Settings map[string]json.RawMessage `json:"settings"`
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		return err
@@ -52,7 +55,25 @@ func (a *API) adminPatchTenant(c echo.Context) error {
 		return badRequest("invalidValue", "the body must have a settings object")
 	}
 	ctx := c.Request().Context()
-	if err := a.admin.SetTenantSettings(ctx, c.Param("name"), *in.Settings); err != nil {
+	t, err := a.store.GetTenant(ctx, c.Param("name"))
+	if err != nil {
+		return err
+	}
+	for name, raw := range in.Settings {
+		dst := t.Settings.Field(name)
+		if dst == nil {
+			return badRequest("invalidPath", "unknown tenant setting %q (known: %s)", name, strings.Join(store.TenantSettingNames, ", "))
+		}
+		var n *int
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return badRequest("invalidValue", "setting %q must be a whole number or null, got %s", name, raw)
+		}
+		*dst = 0
+		if n != nil {
+			*dst = *n
+		}
+	}
+	if err := a.admin.SetTenantSettings(ctx, t.Name, t.Settings); err != nil {
 		return err
 	}
 	return a.adminGetTenant(c)

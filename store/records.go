@@ -22,6 +22,21 @@ type TenantSettings struct {
 	MaxGroupsPerFile int `json:"maxGroupsPerFile,omitempty"`
 }
 
+// TenantSettingNames are the JSON names of TenantSettings' fields.
+var TenantSettingNames = []string{"maxGroupsPerUser", "maxGroupsPerFile"}
+
+// Field returns the setting with the given JSON name, nil for an unknown
+// name.
+func (s *TenantSettings) Field(name string) *int {
+	switch name {
+	case "maxGroupsPerUser":
+		return &s.MaxGroupsPerUser
+	case "maxGroupsPerFile":
+		return &s.MaxGroupsPerFile
+	}
+	return nil
+}
+
 // Token is a bearer credential of a tenant. Only the SHA-256 hash of the
 // secret is stored.
 type Token struct {

@@ -25,9 +25,21 @@ func TestTenantLimits(t *testing.T) {
 			t.Fatalf("PATCH tenant settings: %d %s", r.Status, r.Body)
 		}
 		expectJSON(t, r.JSON(t), `{"name":"limited","settings":{"maxGroupsPerUser":2,"maxGroupsPerFile":3}}`)
-		if r := s.adminDo(t, "PATCH", "/admin/v1/tenants/limited", map[string]any{"settings": map[string]any{"maxGroupsPerUser": -1}}); r.Status != http.StatusBadRequest {
-			t.Errorf("negative limit: status %d, want 400", r.Status)
+		for _, bad := range []map[string]any{
+			{"maxGroupsPerUser": -1},
+			{"maxGroupPerUser": 5}, // misspelt: must not pass silently
+			{"maxGroupsPerFile": "many"},
+		} {
+			r := s.adminDo(t, "PATCH", "/admin/v1/tenants/limited", map[string]any{"settings": bad})
+			if r.Status != http.StatusBadRequest {
+				t.Errorf("PATCH settings %v: status %d, want 400", bad, r.Status)
+			}
 		}
+		// A PATCH changes only what it names; null restores the default.
+		r = s.adminDo(t, "PATCH", "/admin/v1/tenants/limited", map[string]any{"settings": map[string]any{"maxGroupsPerFile": nil}})
+		expectJSON(t, r.JSON(t), `{"name":"limited","settings":{"maxGroupsPerUser":2}}`)
+		r = s.adminDo(t, "PATCH", "/admin/v1/tenants/limited", map[string]any{"settings": map[string]any{"maxGroupsPerFile": 3}})
+		expectJSON(t, r.JSON(t), `{"name":"limited","settings":{"maxGroupsPerUser":2,"maxGroupsPerFile":3}}`)
 
 		users := "userName,groups\nu1,g1;g2\nu2,g1;g2;g3\n"
 		// Tenant limited: 3 groups in one row exceed its limit of 2.
@@ -55,6 +67,12 @@ func TestTenantLimits(t *testing.T) {
 		j = s.impWaitJob(t, s.impStart(t, "Groups", "", []byte(groups)), time.Minute)
 		if j.Status != "succeeded" || j.Created != 4 {
 			t.Fatalf("default tenant group import: %s status=%s error=%q", j.counts(), j.Status, j.Error)
+		}
+
+		// `scimd tenant set` changes only the limits it is given.
+		out := s.scimdCLI(t, "tenant", "set", "limited", "--max-groups-per-file", "7")
+		if !strings.Contains(out, `{"maxGroupsPerUser":2,"maxGroupsPerFile":7}`) {
+			t.Errorf("tenant set --max-groups-per-file 7: %q, want maxGroupsPerUser kept at 2", out)
 		}
 	})
 }

@@ -195,35 +195,42 @@ func (t *tx) missingErrs(ctx context.Context, table, what string, ids map[int]st
 	return nil
 }
 
-// query runs a query of the transaction. On SQLite the statement comes
-// from the writer's statement cache and runs without ctx's cancellation
-// (rows are read in Go; see rowsCtx), ctx being checked first.
+// query runs a query of the transaction (on SQLite through sqliteStmt).
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if t.pg {
 		return t.sql.QueryContext(ctx, query, args...)
 	}
-	if err := ctx.Err(); err != nil {
+	st, run, err := t.sqliteStmt(ctx, query)
+	if err != nil {
 		return nil, err
 	}
-	st := t.s.stmts.other.lookup(query)
-	if st == nil {
-		return t.sql.QueryContext(context.WithoutCancel(ctx), query, args...)
-	}
-	return t.stmt(ctx, st).QueryContext(context.WithoutCancel(ctx), args...)
+	return st.QueryContext(run, args...)
 }
 
-// exec runs a statement of the transaction, on SQLite from the writer's
-// statement cache (see query).
+// exec runs a statement of the transaction (on SQLite through sqliteStmt).
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if t.pg {
 		return t.sql.ExecContext(ctx, query, args...)
 	}
-	if err := ctx.Err(); err != nil {
+	st, run, err := t.sqliteStmt(ctx, query)
+	if err != nil {
 		return nil, err
 	}
-	st := t.s.stmts.other.lookup(query)
-	if st == nil {
-		return t.sql.ExecContext(context.WithoutCancel(ctx), query, args...)
+	return st.ExecContext(run, args...)
+}
+
+// sqliteStmt returns query's statement in the transaction, from the
+// writer's statement cache or, until the cache holds it, prepared for this
+// transaction alone; and the context to run it with: ctx, checked here,
+// without its cancellation (rows are read in Go; see rowsCtx).
+func (t *tx) sqliteStmt(ctx context.Context, query string) (*sql.Stmt, context.Context, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
 	}
-	return t.stmt(ctx, st).ExecContext(context.WithoutCancel(ctx), args...)
+	run := context.WithoutCancel(ctx)
+	if st := t.s.stmts.other.lookup(query); st != nil {
+		return t.stmt(ctx, st), run, nil
+	}
+	st, err := t.sql.PrepareContext(run, query)
+	return st, run, err
 }
