@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/scimd/scimd/bulkcsv"
+	"github.com/scimd/scimd/internal/reqctx"
 	"github.com/scimd/scimd/store"
 )
 
@@ -28,7 +29,7 @@ func (a *API) listJobs(c echo.Context) error {
 	}
 	start = max(start, 1)
 	count = min(max(count, 0), a.cfg.MaxResults)
-	jobs, total, err := a.store.ListJobs(ctx, tenantID(c), start-1, count)
+	jobs, total, err := a.store.ListJobs(ctx, tenantID(c), visibleJobTypes(reqctx.Scopes(ctx)), start-1, count)
 	if err != nil {
 		return err
 	}
@@ -42,7 +43,7 @@ func (a *API) listJobs(c echo.Context) error {
 
 // getJob answers GET /Jobs/{id}.
 func (a *API) getJob(c echo.Context) error {
-	j, err := a.store.GetJob(c.Request().Context(), tenantID(c), c.Param("id"))
+	j, err := a.requestJob(c, jobReadScopes)
 	if err != nil {
 		return err
 	}
@@ -62,6 +63,9 @@ func (a *API) writeJob(c echo.Context, status int, j store.Job) error {
 // a running one stops after its current chunk (rows already committed
 // stay applied; the report says which).
 func (a *API) cancelJob(c echo.Context) error {
+	if _, err := a.requestJob(c, jobManageScopes); err != nil {
+		return err
+	}
 	j, err := a.store.RequestCancel(c.Request().Context(), tenantID(c), c.Param("id"))
 	if err != nil {
 		return err
@@ -74,7 +78,7 @@ func (a *API) cancelJob(c echo.Context) error {
 func (a *API) jobReport(c echo.Context) error {
 	ctx := c.Request().Context()
 	tid := tenantID(c)
-	j, err := a.store.GetJob(ctx, tid, c.Param("id"))
+	j, err := a.requestJob(c, jobReadScopes)
 	if err != nil {
 		return err
 	}

@@ -90,8 +90,9 @@ type JobStore interface {
 	CreateJob(ctx context.Context, j *Job, file io.Reader) error
 	GetJob(ctx context.Context, tenantID int64, id string) (Job, error)
 	// ListJobs returns one page of jobs newest first (count < 0: all) and
-	// the total number of jobs.
-	ListJobs(ctx context.Context, tenantID int64, offset, count int) ([]Job, int, error)
+	// the total number of jobs; types, when not nil, keeps only jobs of
+	// those types.
+	ListJobs(ctx context.Context, tenantID int64, types []string, offset, count int) ([]Job, int, error)
 	// ClaimJob atomically claims one runnable job of any tenant for
 	// worker: a queued job, or a running one whose heartbeat is older than
 	// lease (its worker died; lease <= 0 takes queued jobs only), oldest

@@ -234,19 +234,25 @@ func getJob(db *gorm.DB, tenantID int64, id string) (store.Job, error) {
 }
 
 // ListJobs returns the tenant's jobs newest first.
-func (s *Store) ListJobs(ctx context.Context, tenantID int64, offset, count int) ([]store.Job, int, error) {
+func (s *Store) ListJobs(ctx context.Context, tenantID int64, types []string, offset, count int) ([]store.Job, int, error) {
 	db := s.reader.WithContext(ctx)
+	if types != nil && len(types) == 0 {
+		return []store.Job{}, 0, nil
+	}
+	b := &binder{}
+	b.sql(" FROM jobs WHERE tenant_id = ").arg(tenantID).sql(" AND " + visibleJob)
+	if types != nil {
+		b.sql(" AND type IN ").list(types)
+	}
 	var total int64
-	if err := queryRow(db, "SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND "+visibleJob,
-		[]any{tenantID}, &total); err != nil {
+	if err := queryRow(db, "SELECT COUNT(*)"+b.String(), b.args, &total); err != nil {
 		return nil, 0, fmt.Errorf("list jobs: %w", err)
 	}
 	offset = max(offset, 0)
 	if count == 0 || int64(offset) >= total {
 		return []store.Job{}, int(total), nil
 	}
-	query := "SELECT " + jobCols + " FROM jobs WHERE tenant_id = ? AND " + visibleJob +
-		" ORDER BY created_at DESC, id DESC"
+	query := "SELECT " + jobCols + b.String() + " ORDER BY created_at DESC, id DESC"
 	switch {
 	case count > 0:
 		query += " LIMIT " + strconv.Itoa(count)
@@ -256,7 +262,7 @@ func (s *Store) ListJobs(ctx context.Context, tenantID int64, offset, count int)
 	if offset > 0 {
 		query += " OFFSET " + strconv.Itoa(offset)
 	}
-	rows, err := db.Raw(query, tenantID).Rows()
+	rows, err := db.Raw(query, b.args...).Rows()
 	if err != nil {
 		return nil, 0, fmt.Errorf("list jobs: %w", err)
 	}

@@ -305,7 +305,7 @@ func (errReader) Read([]byte) (int, error) { return 0, fmt.Errorf("connection re
 // mustOneJob returns the id of the tenant's only job.
 func mustOneJob(t testing.TB, s *Store, tenant int64) string {
 	t.Helper()
-	jobs, _, err := s.ListJobs(t.Context(), tenant, 0, -1)
+	jobs, _, err := s.ListJobs(t.Context(), tenant, nil, 0, -1)
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("ListJobs: %d jobs, %v", len(jobs), err)
 	}

@@ -37,7 +37,7 @@ func (e *env) snapshot(tenant int64) snapshot {
 	e.noErr("snapshot: GroupsOfUsers", err)
 	s.Tokens, err = e.s.ListTokens(e.ctx, tenant)
 	e.noErr("snapshot: ListTokens", err)
-	s.Jobs, _, err = e.s.ListJobs(e.ctx, tenant, 0, -1)
+	s.Jobs, _, err = e.s.ListJobs(e.ctx, tenant, nil, 0, -1)
 	e.noErr("snapshot: ListJobs", err)
 	s.Reports, s.Files = map[string][]store.ReportLine{}, map[string][32]byte{}
 	for _, j := range s.Jobs {
@@ -237,7 +237,7 @@ func (e *env) checkJobIsolation(jobs []store.Job) {
 	for _, j := range jobs {
 		mine[j.ID] = true
 	}
-	list, _, err := e.s.ListJobs(e.ctx, b, 0, -1)
+	list, _, err := e.s.ListJobs(e.ctx, b, nil, 0, -1)
 	e.noErr("isolation: ListJobs", err)
 	for _, j := range list {
 		if mine[j.ID] {

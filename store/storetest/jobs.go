@@ -200,21 +200,21 @@ func testJobList(e *env) {
 	e.createJob(other, nil)
 
 	jobID := func(j store.Job) string { return j.ID }
-	all, total, err := e.s.ListJobs(e.ctx, e.a.ID, 0, -1)
+	all, total, err := e.s.ListJobs(e.ctx, e.a.ID, nil, 0, -1)
 	e.noErr("ListJobs", err)
 	eq(e, "ListJobs total", total, 5)
 	eq(e, "ListJobs order", ids(all, jobID), want)
-	page, total, err := e.s.ListJobs(e.ctx, e.a.ID, 1, 2)
+	page, total, err := e.s.ListJobs(e.ctx, e.a.ID, nil, 1, 2)
 	e.noErr("ListJobs page", err)
 	eq(e, "page total", total, 5)
 	eq(e, "page", ids(page, jobID), want[1:3])
-	page, total, err = e.s.ListJobs(e.ctx, e.a.ID, 4, 10)
+	page, total, err = e.s.ListJobs(e.ctx, e.a.ID, nil, 4, 10)
 	e.noErr("ListJobs last page", err)
 	eq(e, "last page", ids(page, jobID), want[4:])
-	page, total, err = e.s.ListJobs(e.ctx, e.a.ID, 0, 0)
+	page, total, err = e.s.ListJobs(e.ctx, e.a.ID, nil, 0, 0)
 	e.noErr("ListJobs count 0", err)
 	eq(e, "count 0: total only", [2]int{len(page), total}, [2]int{0, 5})
-	page, _, err = e.s.ListJobs(e.ctx, e.a.ID, 9, 10)
+	page, _, err = e.s.ListJobs(e.ctx, e.a.ID, nil, 9, 10)
 	e.noErr("ListJobs beyond the end", err)
 	eq(e, "beyond the end", len(page), 0)
 
@@ -223,10 +223,21 @@ func testJobList(e *env) {
 	tie1.CreatedAt, tie2.CreatedAt = base, base
 	e.createJob(tie1, nil)
 	e.createJob(tie2, nil)
-	bl, total, err := e.s.ListJobs(e.ctx, e.b.ID, 0, -1)
+	bl, total, err := e.s.ListJobs(e.ctx, e.b.ID, nil, 0, -1)
 	e.noErr("ListJobs(b)", err)
 	eq(e, "tenant b total", total, 3)
 	eq(e, "tenant b order", ids(bl, jobID), []string{other.ID, max(tie1.ID, tie2.ID), min(tie1.ID, tie2.ID)})
+
+	// A type filter keeps only jobs of those types, in total too.
+	exp := newJob(e.b.ID)
+	exp.Type = store.JobUsersExport
+	e.createJob(exp, nil)
+	tl, total, err := e.s.ListJobs(e.ctx, e.b.ID, []string{store.JobUsersExport, store.JobTenantExport}, 0, -1)
+	e.noErr("ListJobs(types)", err)
+	eq(e, "filtered by type", [2]any{ids(tl, jobID), total}, [2]any{[]string{exp.ID}, 1})
+	tl, total, err = e.s.ListJobs(e.ctx, e.b.ID, []string{}, 0, -1)
+	e.noErr("ListJobs(no types)", err)
+	eq(e, "no visible type", [2]int{len(tl), total}, [2]int{0, 0})
 }
 
 func testJobFileRoundTrip(e *env) {
@@ -304,7 +315,7 @@ func testJobUploadFailure(e *env) {
 		e.createJob(retry, []byte("userName\nbob\n"))
 		eq(e, "retried file", string(e.jobFile(e.a.ID, j.ID)), "userName\nbob\n")
 	}
-	all, total, err := e.s.ListJobs(e.ctx, e.a.ID, 0, -1)
+	all, total, err := e.s.ListJobs(e.ctx, e.a.ID, nil, 0, -1)
 	e.noErr("ListJobs", err)
 	eq(e, "jobs after failed uploads and retries", [2]int{len(all), total}, [2]int{2, 2})
 }
@@ -338,7 +349,7 @@ func testJobUploadInvisible(e *env) {
 		e.wantErr("ClaimJob during the upload", err, store.ErrNotFound)
 		_, err = e.s.GetJob(e.ctx, e.a.ID, j.ID)
 		e.wantErr("GetJob during the upload", err, store.ErrNotFound)
-		all, total, err := e.s.ListJobs(e.ctx, e.a.ID, 0, -1)
+		all, total, err := e.s.ListJobs(e.ctx, e.a.ID, nil, 0, -1)
 		e.noErr("ListJobs during the upload", err)
 		eq(e, "ListJobs during the upload", [2]int{len(all), total}, [2]int{0, 0})
 		_, err = e.s.RequestCancel(e.ctx, e.a.ID, j.ID)
@@ -482,7 +493,7 @@ func testJobPurge(e *env) {
 	eq(e, "queued job's file", string(e.jobFile(e.a.ID, queued.ID)), "userName\nq\n")
 	eq(e, "running job's file", string(e.jobFile(e.a.ID, running.ID)), "userName\nr\n")
 	eq(e, "running job's report", len(e.report(e.a.ID, running.ID)), 5)
-	all, total, err := e.s.ListJobs(e.ctx, e.a.ID, 0, -1)
+	all, total, err := e.s.ListJobs(e.ctx, e.a.ID, nil, 0, -1)
 	e.noErr("ListJobs", err)
 	eq(e, "jobs left", [2]int{len(all), total}, [2]int{2, 2})
 	purge(time.Now().Add(time.Minute), time.Now().Add(time.Minute)) // nothing left to do
