@@ -6,7 +6,8 @@
 // mapping from errors to SCIM error bodies (errors.go).
 //
 // Subpackages: filter (fast filter/path parser), resource (pure Users and
-// Groups rules), bulk (the Bulk engine).
+// Groups rules), bulk (the Bulk engine), snapshot (the tenant snapshot
+// format).
 //
 // scim must not import cmd, test, bulkcsv internals beyond their public
 // API, or gorm; it reaches data only through the store contract.

@@ -1,5 +1,5 @@
 // Command scimd is a SCIM 2.0 server for Users and Groups with bulk CSV
-// import/export. `scimd serve` runs the server; `scimd tenant|token`
+// import/export. `scimd serve` runs the server; `scimd tenant|token|client`
 // administer a database offline; `scimd import|export` are HTTP clients.
 package main
 
