@@ -34,11 +34,15 @@ type AssignOptions struct {
 func (e *Engine) AssignGroups(ctx context.Context, tenantID int64, next func() (GroupAssign, bool, error), opts AssignOptions, sink Sink) error {
 	dry := newDryState(opts.DryRun)
 	defer dry.close()
+	var stats statsRefresh
 	return chunked(ctx, opts.ChunkSize, next, func(ops []GroupAssign) error {
 		err := e.runChunk(ctx, tenantID, sink, func(tx store.Tx) ([]Result, ChunkInfo, error) {
 			c := &assignChunk{e: e, ctx: ctx, tx: tx, tenantID: tenantID, dry: dry}
 			return c.run(ops)
 		})
+		if err == nil && !opts.DryRun {
+			stats.add(ctx, e, len(ops))
+		}
 		return err
 	})
 }

@@ -140,8 +140,15 @@ func (e *Engine) ImportUsers(ctx context.Context, tenantID int64, next func() (U
 		return op, ok, err
 	}, e.prepareUser, prefetchBatch)
 	defer stop()
+	var stats statsRefresh
 	return chunked(ctx, opts.ChunkSize, pull, func(ops []UserUpsert) error {
-		return e.usersChunk(ctx, tenantID, ops, opts, dry, sink)
+		if err := e.usersChunk(ctx, tenantID, ops, opts, dry, sink); err != nil {
+			return err
+		}
+		if !opts.DryRun {
+			stats.add(ctx, e, len(ops))
+		}
+		return nil
 	})
 }
 
