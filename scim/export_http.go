@@ -140,6 +140,7 @@ func (a *API) userExportParams(ctx context.Context, tid int64, q url.Values) (ex
 		return p, err
 	}
 	p.query.Count = -1
+	p.query.Lean = true // rows are flattened from Attrs
 	return p, nil
 }
 

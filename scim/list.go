@@ -93,6 +93,7 @@ func (a *API) fromSearchBody(c echo.Context) (listParams, error) {
 
 func (a *API) listParams(sr searchRequest) (listParams, error) {
 	p := listParams{startIndex: 1}
+	p.query.Lean = true // pages render Attrs only
 	p.query.Count = a.cfg.DefaultCount
 	if sr.Count != nil {
 		p.query.Count = min(max(*sr.Count, 0), a.cfg.MaxResults)

@@ -36,7 +36,7 @@ func (s *Store) sortKey(res sqlfilter.Resource, q store.Query) (sqlfilter.SortKe
 func (s *Store) ListUsersPage(ctx context.Context, tenantID int64, q store.Query) ([]store.User, store.Page, error) {
 	var out []store.User
 	page, err := s.keysetPage(ctx, sqlfilter.Users, tenantID, q, func(r scanner, extra ...any) (string, error) {
-		u, err := scanUser(r, extra...)
+		u, err := scanUserLean(r, q.Lean, extra...)
 		if err != nil {
 			return "", err
 		}

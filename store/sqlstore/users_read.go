@@ -17,15 +17,20 @@ const userCols = "r.id, r.user_name, r.external_id, r.display_name, r.active, r.
 
 // scanUser scans userCols, preceded by extra destinations.
 func scanUser(r scanner, extra ...any) (*store.User, error) {
+	return scanUserLean(r, false, extra...)
+}
+
+// scanUserLean is scanUser; lean skips the derived fields (Query.Lean).
+func scanUserLean(r scanner, lean bool, extra ...any) (*store.User, error) {
 	u := &store.User{}
-	if err := scanUserInto(r, u, extra...); err != nil {
+	if err := scanUserInto(r, u, lean, extra...); err != nil {
 		return nil, err
 	}
 	return u, nil
 }
 
-// scanUserInto is scanUser into a given record.
-func scanUserInto(r scanner, u *store.User, extra ...any) error {
+// scanUserInto is scanUserLean into a given record.
+func scanUserInto(r scanner, u *store.User, lean bool, extra ...any) error {
 	var ext, disp, pw sql.NullString
 	var active sql.NullBool
 	var attrs []byte
@@ -42,7 +47,9 @@ func scanUserInto(r scanner, u *store.User, extra ...any) error {
 	}
 	u.Attrs = attrs
 	u.Created, u.Modified = fromMicros(created), fromMicros(modified)
-	u.Emails, u.UserUUID = derivedUserAttrs(attrs)
+	if !lean {
+		u.Emails, u.UserUUID = derivedUserAttrs(attrs)
+	}
 	return nil
 }
 
@@ -115,7 +122,7 @@ func (s *Store) ListUsers(ctx context.Context, tenantID int64, q store.Query) ([
 	}
 	total, err := s.list(ctx, sqlfilter.Users, tenantID, q, func(r scanner) error {
 		out = append(out, store.User{})
-		return scanUserInto(r, &out[len(out)-1])
+		return scanUserInto(r, &out[len(out)-1], q.Lean)
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
@@ -125,5 +132,5 @@ func (s *Store) ListUsers(ctx context.Context, tenantID int64, q store.Query) ([
 
 // ScanUsers streams the matching users in query order.
 func (s *Store) ScanUsers(ctx context.Context, tenantID int64, q store.Query, fn func(*store.User) error) error {
-	return scanRows(ctx, s, sqlfilter.Users, tenantID, q, func(r scanner) (*store.User, error) { return scanUser(r) }, fn)
+	return scanRows(ctx, s, sqlfilter.Users, tenantID, q, func(r scanner) (*store.User, error) { return scanUserLean(r, q.Lean) }, fn)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/scim2/filter-parser/v2"
 
+	"github.com/scimd/scimd/schemas"
 	"github.com/scimd/scimd/store"
 )
 
@@ -21,6 +22,31 @@ var listCases = []testCase{
 	{"list/scan_stops", testScanStops},
 	{"list/filter_and_sort", testListFilterSort},
 	{"list/totals_follow_writes", testListTotals},
+	{"list/lean", testListLean},
+}
+
+// testListLean: a Lean read returns the same users and attributes without
+// the derived UserUUID and Emails; a normal read has them.
+func testListLean(e *env) {
+	u := e.newUser("lean", map[string]any{"emails": emails("lean@example.com"),
+		schemas.SAPUserURN: map[string]any{"userUuid": "lean-uuid"}})
+	e.insertUsers(e.a.ID, u)
+	full, _, err := e.s.ListUsers(e.ctx, e.a.ID, store.Query{Count: 10})
+	e.noErr("ListUsers", err)
+	lean, _, err := e.s.ListUsers(e.ctx, e.a.ID, store.Query{Count: 10, Lean: true})
+	e.noErr("ListUsers(Lean)", err)
+	if len(full) != 1 || len(lean) != 1 {
+		e.t.Fatalf("ListUsers: %d users, Lean: %d, want 1", len(full), len(lean))
+	}
+	eq(e, "derived fields of a normal read", [2]any{full[0].UserUUID, full[0].Emails}, [2]any{"lean-uuid", []string{"lean@example.com"}})
+	eq(e, "Lean: no derived fields", [2]any{lean[0].UserUUID, len(lean[0].Emails)}, [2]any{"", 0})
+	eq(e, "Lean: same attributes", string(lean[0].Attrs), string(full[0].Attrs))
+	var scanned []*store.User
+	e.noErr("ScanUsers(Lean)", e.s.ScanUsers(e.ctx, e.a.ID, store.Query{Count: -1, Lean: true}, func(u *store.User) error {
+		scanned = append(scanned, u)
+		return nil
+	}))
+	eq(e, "ScanUsers(Lean): no derived fields", [2]any{len(scanned), scanned[0].UserUUID}, [2]any{1, ""})
 }
 
 // testListTotals checks the totals of unfiltered lists through inserts,
