@@ -41,18 +41,16 @@ func (c *stmtCache) lookup(query string) *sql.Stmt {
 	return p
 }
 
-// get is lookup that prepares a missing statement at once (nil when the
-// cache is full). It may wait for a connection of the pool.
+// get returns the prepared statement for query, preparing a missing one
+// at once (nil when the cache is full). It may wait for a connection of
+// the pool, so it is for pools used outside transactions (the readers).
 func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
-	if p := c.lookup(query); p != nil {
-		return p, nil
-	}
 	c.mu.Lock()
-	queued := c.pending[query]
-	delete(c.pending, query)
+	p, ok := c.byText[query]
+	full := len(c.byText)+len(c.pending) >= maxCachedStmts
 	c.mu.Unlock()
-	if !queued {
-		return nil, nil // full
+	if ok || full {
+		return p, nil
 	}
 	return c.add(ctx, query)
 }
