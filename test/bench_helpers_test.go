@@ -48,12 +48,7 @@ import (
 // and polls /healthz.
 func startBenchServer(tb testing.TB, kind testdb.Kind, dsn string, extra ...string) *server {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(tb)
 	level := os.Getenv("SCIMD_BENCH_LOG_LEVEL")
 	if level == "" {
 		level = "warn"
@@ -65,14 +60,52 @@ func startBenchServer(tb testing.TB, kind testdb.Kind, dsn string, extra ...stri
 		args = append(args, "--cpuprofile", filepath.Join(dir, name+".pprof"))
 	}
 	args = append(args, extra...)
+	s := &server{t: tb, URL: "http://" + addr, Token: testToken, Admin: testAdminToken, DSN: dsn}
+	startBenchProcess(tb, s, "scimd", binary, args)
+	return s
+}
+
+// startYardstick builds ./yardstick (a minimal in-memory SCIM server on
+// github.com/elimity-com/scim, the reference point of perf-limits.md) and
+// starts it like startBenchServer starts scimd: same CPU pinning, same
+// /healthz poll, CPU time measured the same way. Its token is testToken.
+func startYardstick(tb testing.TB) *server {
+	tb.Helper()
+	bin := filepath.Join(tb.TempDir(), "yardstick")
+	build := exec.Command("go", "build", "-o", bin, "./yardstick")
+	if out, err := build.CombinedOutput(); err != nil {
+		tb.Fatalf("build yardstick: %v\n%s", err, out)
+	}
+	addr := freeAddr(tb)
+	s := &server{t: tb, URL: "http://" + addr, Token: testToken}
+	startBenchProcess(tb, s, "yardstick", bin, []string{"--addr", addr, "--token", testToken})
+	return s
+}
+
+// freeAddr returns a loopback address with a port that was free just now.
+func freeAddr(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// startBenchProcess starts bin with args as the process of s (whose URL is
+// set), on the CPUs of SCIMD_BENCH_SERVER_CPUS when set, stops it at the
+// end of tb, and polls s.URL/healthz until it answers 200.
+func startBenchProcess(tb testing.TB, s *server, name, bin string, args []string) {
+	tb.Helper()
 	var cmd *exec.Cmd
 	if cpus := os.Getenv("SCIMD_BENCH_SERVER_CPUS"); cpus != "" {
-		cmd = exec.Command("taskset", append([]string{"-c", cpus, binary}, args...)...) // taskset execs: same pid
+		cmd = exec.Command("taskset", append([]string{"-c", cpus, bin}, args...)...) // taskset execs: same pid
 	} else {
-		cmd = exec.Command(binary, args...)
+		cmd = exec.Command(bin, args...)
 	}
-	s := &server{t: tb, URL: "http://" + addr, Token: testToken, Admin: testAdminToken, DSN: dsn,
-		cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	s.cmd, s.stderr, s.exited = cmd, &syncBuffer{}, make(chan struct{})
 	cmd.Stdout, cmd.Stderr = io.Discard, s.stderr
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
@@ -91,16 +124,15 @@ func startBenchServer(tb testing.TB, kind testdb.Kind, dsn string, extra ...stri
 		}
 		select {
 		case <-s.exited:
-			tb.Fatalf("scimd exited before listening: %v\n%s", s.waitErr, s.stderr.String())
+			tb.Fatalf("%s exited before listening: %v\n%s", name, s.waitErr, s.stderr.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("scimd did not start:\n%s", s.stderr.String())
+			tb.Fatalf("%s did not start:\n%s", name, s.stderr.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	http.DefaultClient.CloseIdleConnections()
-	return s
 }
 
 // seedStore opens the store on dsn, ensures tenant "default" and inserts n

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -19,6 +20,8 @@ import (
 //	SCIMD_TEST_POSTGRES_DSN=postgres://… go test ./test -run '^$' -bench MixedLoad …
 //	# the yardstick's setup: server on one core, clients on the other
 //	SCIMD_BENCH_SERVER_CPUS=0 taskset -c 1 go test ./test -run '^$' -bench MixedLoad …
+//	# the in-memory elimity yardstick, same clients and mix, same run
+//	go test ./test -run '^$' -bench 'MixedLoad|YardstickLoad' -benchtime 20000x -count 3
 //
 // Users are seeded through the store before the server starts (not
 // timed; see seedStore). b.N is the number of requests; ns/op is wall
@@ -45,48 +48,116 @@ func BenchmarkMixedLoad(b *testing.B) {
 			s := startBenchServer(b, kind, dsn)
 			clients := newLoadClients(loadClients)
 			defer closeLoadClients(clients)
+			runMixedLoad(b, s, clients, ids)
+		})
+	}
+}
 
-			filterURLs := make([]string, len(ids))
-			for i := range ids {
-				filterURLs[i] = userNameFilterURL(loadUserName(i))
-			}
-			patch := [2]string{patchActiveBody(false), patchActiveBody(true)}
-			mixed := func(r *rand.Rand) loadRequest {
-				i := r.IntN(len(ids))
-				switch p := r.IntN(100); {
-				case p < 40:
-					return loadRequest{op: "filter", method: "GET", path: filterURLs[i]}
-				case p < 70:
-					return loadRequest{op: "get", method: "GET", path: "/scim/v2/Users/" + ids[i]}
-				case p < 80:
-					start := 1 + r.IntN(len(ids)-99)
-					return loadRequest{op: "list", method: "GET", path: "/scim/v2/Users?count=100&startIndex=" + strconv.Itoa(start)}
-				default:
-					return loadRequest{op: "patch", method: "PATCH", path: "/scim/v2/Users/" + ids[i], body: patch[r.IntN(2)]}
+// BenchmarkYardstickLoad measures the reference point of perf-limits.md in
+// the same run as scimd: a minimal in-memory SCIM server on
+// github.com/elimity-com/scim (./yardstick), under the same clients and
+// the same mix as BenchmarkMixedLoad. Compare its req/s and cpu-us/req
+// with BenchmarkMixedLoad's, not with the figures in the notes.
+//
+// The 10,000 users are created through POST /Users by the 8 clients
+// before the sub-benchmarks (the mix needs exactly these users); "create"
+// reports that one measured run: creates/s, cpu-us/req, latencies, and
+// ns/op as wall time per create. Its iteration count is b.N, not the
+// 10,000 creates it reports on.
+func BenchmarkYardstickLoad(b *testing.B) {
+	s := startYardstick(b)
+	clients := newLoadClients(loadClients)
+	defer closeLoadClients(clients)
+	var seq atomic.Int64
+	create := func(*rand.Rand) loadRequest {
+		i := int(seq.Add(1) - 1)
+		return loadRequest{op: "create", method: "POST", path: "/scim/v2/Users", body: createUserBody(i)}
+	}
+	seed := runLoad(b, s, clients, loadUsers, s.Token, create, func(string) int { return http.StatusCreated })
+	b.Run("create", func(b *testing.B) {
+		seed.report(b, "creates/s", "create")
+		b.ReportMetric(seed.pct("create", 50), "create-p50-ms")
+		b.ReportMetric(float64(seed.elapsed.Nanoseconds())/float64(seed.n), "ns/op")
+	})
+	runMixedLoad(b, s, clients, yardstickIDs(b, s))
+}
+
+// yardstickIDs pages through GET /Users and returns the ids of the users
+// loadUserName(0 … loadUsers-1), in that order.
+func yardstickIDs(b *testing.B, s *server) []string {
+	b.Helper()
+	byName := make(map[string]string, loadUsers)
+	for start := 1; ; start += 100 {
+		var page struct {
+			TotalResults int
+			Resources    []struct{ ID, UserName string }
+		}
+		r := s.must(b, http.StatusOK, "GET", "/scim/v2/Users?count=100&startIndex="+strconv.Itoa(start), nil)
+		if err := json.Unmarshal(r.Body, &page); err != nil {
+			b.Fatalf("list users: %v", err)
+		}
+		for _, u := range page.Resources {
+			byName[u.UserName] = u.ID
+		}
+		if page.TotalResults != loadUsers {
+			b.Fatalf("list users: totalResults %d, want %d", page.TotalResults, loadUsers)
+		}
+		if len(page.Resources) == 0 || start+100 > page.TotalResults {
+			break
+		}
+	}
+	ids := make([]string, loadUsers)
+	for i := range ids {
+		if ids[i] = byName[loadUserName(i)]; ids[i] == "" {
+			b.Fatalf("user %s not listed", loadUserName(i))
+		}
+	}
+	return ids
+}
+
+// runMixedLoad runs the sub-benchmarks of the mix against s: "mixed", then
+// each operation alone ("filter", "get", "list", "patch"). ids[i] is the
+// id of user loadUserName(i).
+func runMixedLoad(b *testing.B, s *server, clients []*loadClient, ids []string) {
+	filterURLs := make([]string, len(ids))
+	for i := range ids {
+		filterURLs[i] = userNameFilterURL(loadUserName(i))
+	}
+	patch := [2]string{patchActiveBody(false), patchActiveBody(true)}
+	mixed := func(r *rand.Rand) loadRequest {
+		i := r.IntN(len(ids))
+		switch p := r.IntN(100); {
+		case p < 40:
+			return loadRequest{op: "filter", method: "GET", path: filterURLs[i]}
+		case p < 70:
+			return loadRequest{op: "get", method: "GET", path: "/scim/v2/Users/" + ids[i]}
+		case p < 80:
+			start := 1 + r.IntN(len(ids)-99)
+			return loadRequest{op: "list", method: "GET", path: "/scim/v2/Users?count=100&startIndex=" + strconv.Itoa(start)}
+		default:
+			return loadRequest{op: "patch", method: "PATCH", path: "/scim/v2/Users/" + ids[i], body: patch[r.IntN(2)]}
+		}
+	}
+	only := func(op string) func(r *rand.Rand) loadRequest {
+		return func(r *rand.Rand) loadRequest {
+			for {
+				if lr := mixed(r); lr.op == op {
+					return lr
 				}
 			}
-			only := func(op string) func(r *rand.Rand) loadRequest {
-				return func(r *rand.Rand) loadRequest {
-					for {
-						if lr := mixed(r); lr.op == op {
-							return lr
-						}
-					}
-				}
-			}
-			b.Run("mixed", func(b *testing.B) {
-				res := runLoad(b, s, clients, b.N, s.Token, mixed, status200)
-				res.report(b, "req/s", "filter", "get", "list", "patch")
-			})
-			// One operation at a time: the yardstick's filter-only column,
-			// and the cost of each part of the mix.
-			for _, op := range []string{"filter", "get", "list", "patch"} {
-				b.Run(op, func(b *testing.B) {
-					res := runLoad(b, s, clients, b.N, s.Token, only(op), status200)
-					res.report(b, "req/s", op)
-					b.ReportMetric(res.pct(op, 50), op+"-p50-ms")
-				})
-			}
+		}
+	}
+	b.Run("mixed", func(b *testing.B) {
+		res := runLoad(b, s, clients, b.N, s.Token, mixed, status200)
+		res.report(b, "req/s", "filter", "get", "list", "patch")
+	})
+	// One operation at a time: the yardstick's filter-only column,
+	// and the cost of each part of the mix.
+	for _, op := range []string{"filter", "get", "list", "patch"} {
+		b.Run(op, func(b *testing.B) {
+			res := runLoad(b, s, clients, b.N, s.Token, only(op), status200)
+			res.report(b, "req/s", op)
+			b.ReportMetric(res.pct(op, 50), op+"-p50-ms")
 		})
 	}
 }
