@@ -141,6 +141,9 @@ type JobTx interface {
 	// running job of the transaction's tenant claimed by j.ClaimedBy;
 	// ErrNotFound if the claim was lost (the caller then rolls back, so no
 	// chunk is applied by two workers). It never changes CancelRequested.
+	// A store may then commit the transaction without waiting for it to
+	// be durable (a database crash loses it whole, checkpoint included,
+	// and the job resumes from the previous checkpoint).
 	SaveProgress(ctx context.Context, j *Job) error
 	// AppendReport adds report lines of a job of the transaction's tenant
 	// (rows already present are ignored).

@@ -160,12 +160,18 @@ func writeCheckpoint(ctx context.Context, tx store.Tx, tenantID int64, cp *Check
 	return nil
 }
 
+// chunkSize is the chunk size to use for a configured size (0: default).
+func chunkSize(size int) int {
+	if size <= 0 {
+		return DefaultChunkSize
+	}
+	return size
+}
+
 // chunked pulls operations from next in chunks of size and calls run for
 // each chunk. next returns ok=false at the end.
 func chunked[T any](ctx context.Context, size int, next func() (T, bool, error), run func([]T) error) error {
-	if size <= 0 {
-		size = DefaultChunkSize
-	}
+	size = chunkSize(size)
 	buf := make([]T, 0, size)
 	for {
 		if err := ctx.Err(); err != nil {

@@ -10,16 +10,19 @@ import (
 // runs prepare on each batch's items in parallel (on every core), and
 // returns a next function that yields the items in their original order.
 // While the engine applies a chunk, the following rows are read, mapped
-// and prepared. stop ends the goroutine; it must be called. next runs on
-// that goroutine, one call at a time.
-func prefetch[T any](ctx context.Context, next func() (T, bool, error), prepare func(*T), batch int) (pull func() (T, bool, error), stop func()) {
+// and prepared: up to ahead items (at least two batches) wait ready, so
+// that a whole chunk is prepared while the one before it is written —
+// with less, the writer would wait for preparation at each chunk start
+// and preparation for the writer at its end. stop ends the goroutine; it
+// must be called. next runs on that goroutine, one call at a time.
+func prefetch[T any](ctx context.Context, next func() (T, bool, error), prepare func(*T), batch, ahead int) (pull func() (T, bool, error), stop func()) {
 	type result struct {
 		items []T
 		err   error
 		done  bool
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	out := make(chan result, 2)
+	out := make(chan result, max(2, (ahead+batch-1)/batch))
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {

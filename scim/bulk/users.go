@@ -138,7 +138,7 @@ func (e *Engine) ImportUsers(ctx context.Context, tenantID int64, next func() (U
 			e.reserveID(&op)
 		}
 		return op, ok, err
-	}, e.prepareUser, prefetchBatch)
+	}, e.prepareUser, prefetchBatch, chunkSize(opts.ChunkSize))
 	defer stop()
 	var stats statsRefresh
 	return chunked(ctx, opts.ChunkSize, pull, func(ops []UserUpsert) error {

@@ -12,6 +12,15 @@ import (
 // The claim check (claimed_by, status running) makes a worker whose claim
 // was taken over fail here, rolling its chunk back. cancel_requested is
 // not written, so a cancel request made meanwhile stays.
+//
+// On PostgreSQL the chunk's transaction then commits without waiting for
+// its WAL to reach disk (synchronous_commit off, for this transaction
+// only): a crash of the database server may lose the latest chunks, but
+// each only whole and together with its checkpoint, so the job resumes
+// from the checkpoint that survived and applies them again. Whatever
+// commits next synchronously (the job's final status, any API write)
+// flushes them. This takes the WAL flush (~5 ms per chunk) off the
+// import's critical path.
 func (t *tx) SaveProgress(ctx context.Context, j *store.Job) error {
 	if j.ClaimedBy == "" || (j.TenantID != 0 && j.TenantID != t.tenant) {
 		return fmt.Errorf("save job progress: %w", notFound("claimed job", j.ID))
@@ -23,6 +32,9 @@ func (t *tx) SaveProgress(ctx context.Context, j *store.Job) error {
 	var n int64
 	var err error
 	if t.pg {
+		if _, err := t.sql.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			return fmt.Errorf("save job progress %q: %w", j.ID, err)
+		}
 		n, err = execCount(t.sql.ExecContext(ctx, rebind(true, saveProgressSQL), args...))
 	} else {
 		n, err = execCount(t.stmt(ctx, t.s.stmts.saveProgress).ExecContext(ctx, args...))

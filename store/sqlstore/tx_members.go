@@ -15,19 +15,19 @@ import (
 // multi-row INSERT … ON CONFLICT DO NOTHING.
 func (t *tx) AddMembers(ctx context.Context, members []store.Member) (int, error) {
 	var added int64
+	if len(members) > 1 {
+		// In primary-key order, consecutive rows land on the same B-tree
+		// pages (an import adds each user to a few groups).
+		members = slices.Clone(members)
+		slices.SortFunc(members, func(a, b store.Member) int {
+			if c := strings.Compare(a.GroupID, b.GroupID); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Value, b.Value)
+		})
+	}
 	if !t.pg {
 		ins := t.stmt(ctx, t.s.stmts.insertMember)
-		if len(members) > 1 {
-			// In primary-key order, consecutive rows land on the same
-			// B-tree pages (an import adds each user to a few groups).
-			members = slices.Clone(members)
-			slices.SortFunc(members, func(a, b store.Member) int {
-				if c := strings.Compare(a.GroupID, b.GroupID); c != 0 {
-					return c
-				}
-				return strings.Compare(a.Value, b.Value)
-			})
-		}
 		for _, m := range members {
 			n, err := execCount(rowExec(ctx, ins, t.tenant, m.GroupID, m.Value, memberType(m)))
 			if err != nil {
