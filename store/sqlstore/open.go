@@ -70,6 +70,7 @@ type Store struct {
 	writer  *gorm.DB // SQLite: one connection; PostgreSQL: the pool
 	reader  *gorm.DB // SQLite: the reader pool; PostgreSQL: == writer
 	stmts   *sqliteStmts
+	ckpt    *checkpointer // SQLite: background WAL checkpoints
 	tr      sqlfilter.Translator
 	log     *slog.Logger
 	now     func() time.Time
@@ -230,6 +231,11 @@ func (s *Store) openSQLite(path string) error {
 	rdb.SetMaxIdleConns(n)
 	rdb.SetConnMaxIdleTime(5 * time.Minute)
 	s.reader = r
+	if s.ckpt, err = startCheckpointer(path, s.log); err != nil {
+		_ = wdb.Close()
+		_ = rdb.Close()
+		return err
+	}
 	return nil
 }
 
@@ -273,7 +279,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the connection pools.
 func (s *Store) Close() error {
-	errs := []error{s.stmts.close()}
+	errs := []error{s.ckpt.close(), s.stmts.close()}
 	for _, db := range s.handles() {
 		sdb, err := db.DB()
 		if err == nil {
