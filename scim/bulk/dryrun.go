@@ -1,6 +1,8 @@
 package bulk
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"os"
@@ -14,33 +16,47 @@ import (
 // created), so that later rows see it exactly as a real run would, without
 // anything being written to the tenant.
 //
-// It is built to stay small for million-row files: identifiers are kept
-// as 64-bit hashes, and a user's attribute JSON is spilled to a temporary
-// file and read back only when a later row matches the user (a hash hit is
-// verified against the user's current attributes, which also drops stale
-// keys of a renamed user). Memberships are hashes of (user, group).
+// It is built to stay small for million-row files (about 60 bytes per
+// user in memory). Each user the run created or changed is a record in a
+// temporary spill file: its id, version, attribute JSON and the groups the
+// run added it to; a later version is appended and the user's slot points
+// at it. In memory are only the slots and 64-bit hashes of identifiers:
+// by id, and by each identifier kind that rows actually match by (userName
+// always, for uniqueness; e-mails or externalId only once a row asks for
+// them — the index of a kind is then built from the spill file). A hash hit
+// is verified against the record, which also drops stale keys of a
+// renamed user.
 type dryState struct {
 	on    bool
 	seed  maphash.Seed
 	spill *os.File
 	off   int64
+	buf   []byte
 
-	users []vuser
-	byID  map[uint64]int32    // by id (a collision keeps the first; get checks the id)
-	keys  [5]map[uint64]int32 // by store.UserKey; -1: several users
+	users []vslot
+	byID  map[uint64]int32 // by hash of the id (a collision keeps the first; get checks the id)
+	// keys by store.UserKey (nil: kind not indexed yet); -1: several users
+	keys  [5]map[uint64]int32
 	multi map[[2]uint64][]int32
-	mem   map[uint64]struct{} // memberships added: hash(user id, group id)
+	// mem: memberships the run added to users it did not import (group
+	// assignment files): hash(user id, group id). A user import keeps them
+	// in the user's record instead.
+	mem   map[uint64]struct{}
 	group map[string]*store.Group
 }
 
-// vuser is one user of the overlay: its id and where its attribute JSON
-// (the latest version) is in the spill file.
-type vuser struct {
-	id      string
-	version int64
-	off     int64
-	n       int32
-	created bool // created by the run (not an existing user changed)
+// vslot is where the latest record of an overlay user is in the spill
+// file.
+type vslot struct {
+	off int64
+	n   uint32
+}
+
+// dryUser is an overlay user: its latest version and the groups the run
+// added it to.
+type dryUser struct {
+	user   *store.User
+	groups []string
 }
 
 func newDryState(on bool) *dryState {
@@ -48,9 +64,7 @@ func newDryState(on bool) *dryState {
 	if on {
 		d.seed = maphash.MakeSeed()
 		d.byID = map[uint64]int32{}
-		for i := range d.keys {
-			d.keys[i] = map[uint64]int32{}
-		}
+		d.keys[store.ByUserName] = map[uint64]int32{}
 		d.multi = map[[2]uint64][]int32{}
 		d.mem = map[uint64]struct{}{}
 		d.group = map[string]*store.Group{}
@@ -70,8 +84,65 @@ func (d *dryState) close() {
 
 func (d *dryState) hash(s string) uint64 { return maphash.String(d.seed, s) }
 
-// remember records the state of a user the chunk created or changed.
-func (d *dryState) remember(u *store.User, created bool) error {
+// encodeRecord appends a spill record: id, version, attributes, groups.
+func encodeRecord(b []byte, u *store.User, groups []string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(u.ID)))
+	b = append(b, u.ID...)
+	b = binary.AppendVarint(b, u.Version)
+	b = binary.AppendUvarint(b, uint64(len(u.Attrs)))
+	b = append(b, u.Attrs...)
+	b = binary.AppendUvarint(b, uint64(len(groups)))
+	for _, g := range groups {
+		b = binary.AppendUvarint(b, uint64(len(g)))
+		b = append(b, g...)
+	}
+	return b
+}
+
+var errBadRecord = errors.New("dry run overlay: corrupt spill record")
+
+// decodeRecord reads a spill record.
+func decodeRecord(b []byte) (id string, version int64, attrs []byte, groups []string, err error) {
+	bytesOf := func() ([]byte, bool) {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n {
+			return nil, false
+		}
+		v := b[k : k+int(n)]
+		b = b[k+int(n):]
+		return v, true
+	}
+	raw, ok := bytesOf()
+	if !ok {
+		return "", 0, nil, nil, errBadRecord
+	}
+	id = string(raw)
+	version, k := binary.Varint(b)
+	if k <= 0 {
+		return "", 0, nil, nil, errBadRecord
+	}
+	b = b[k:]
+	if attrs, ok = bytesOf(); !ok {
+		return "", 0, nil, nil, errBadRecord
+	}
+	n, k := binary.Uvarint(b)
+	if k <= 0 {
+		return "", 0, nil, nil, errBadRecord
+	}
+	b = b[k:]
+	for ; n > 0; n-- {
+		g, ok := bytesOf()
+		if !ok {
+			return "", 0, nil, nil, errBadRecord
+		}
+		groups = append(groups, string(g))
+	}
+	return id, version, attrs, groups, nil
+}
+
+// remember records the state of a user the chunk created, changed or
+// added to groups; groups are all the groups the run has added it to.
+func (d *dryState) remember(u *store.User, groups []string) error {
 	if d.spill == nil {
 		f, err := os.CreateTemp("", "scimd-dryrun-*")
 		if err != nil {
@@ -79,29 +150,55 @@ func (d *dryState) remember(u *store.User, created bool) error {
 		}
 		d.spill = f
 	}
-	if _, err := d.spill.WriteAt(u.Attrs, d.off); err != nil {
+	d.buf = encodeRecord(d.buf[:0], u, groups)
+	if _, err := d.spill.WriteAt(d.buf, d.off); err != nil {
 		return fmt.Errorf("dry run overlay: %w", err)
 	}
-	idx, known := int32(-1), false
-	if i, ok := d.byID[d.hash(u.ID)]; ok && d.users[i].id == u.ID {
-		idx, known = i, true
+	slot := vslot{off: d.off, n: uint32(len(d.buf))}
+	d.off += int64(len(d.buf))
+	idx, err := d.find(u.ID)
+	if err != nil {
+		return err
 	}
-	v := vuser{id: u.ID, version: u.Version, off: d.off, n: int32(len(u.Attrs)), created: created}
-	d.off += int64(len(u.Attrs))
-	if known {
-		v.created = d.users[idx].created
-		d.users[idx] = v
+	if idx >= 0 {
+		d.users[idx] = slot
 	} else {
 		idx = int32(len(d.users))
-		d.users = append(d.users, v)
+		d.users = append(d.users, slot)
 		d.byID[d.hash(u.ID)] = idx
 	}
-	d.addKey(store.ByUserName, u.UserName, idx)
-	d.addKey(store.ByExternalID, u.ExternalID, idx)
-	for _, m := range u.Emails {
-		d.addKey(store.ByEmail, m, idx)
+	d.indexUser(u, idx)
+	return nil
+}
+
+// indexedKinds are the identifier kinds the overlay can index.
+var indexedKinds = [...]store.UserKey{store.ByUserName, store.ByExternalID, store.ByUserUUID, store.ByEmail}
+
+// userKeys returns u's identifiers of kind by (as stored, not normalised).
+func userKeys(u *store.User, by store.UserKey) []string {
+	switch by {
+	case store.ByUserName:
+		return []string{u.UserName}
+	case store.ByExternalID:
+		return []string{u.ExternalID}
+	case store.ByUserUUID:
+		return []string{u.UserUUID}
+	case store.ByEmail:
+		return u.Emails
 	}
 	return nil
+}
+
+// indexUser adds u's identifiers of the indexed kinds.
+func (d *dryState) indexUser(u *store.User, idx int32) {
+	for _, by := range indexedKinds {
+		if d.keys[by] == nil {
+			continue
+		}
+		for _, v := range userKeys(u, by) {
+			d.addKey(by, v, idx)
+		}
+	}
 }
 
 func (d *dryState) addKey(by store.UserKey, v string, idx int32) {
@@ -128,39 +225,87 @@ func (d *dryState) addKey(by store.UserKey, v string, idx int32) {
 	}
 }
 
-// load returns the user at idx as it is now in the overlay.
-func (d *dryState) load(idx int32) (*store.User, error) {
+// need makes sure identifiers of kind by are indexed: the first time a
+// row matches by a kind, its index is built from the users remembered so
+// far.
+func (d *dryState) need(by store.UserKey) error {
+	if !d.on || by == store.ByID || d.keys[by] != nil {
+		return nil
+	}
+	d.keys[by] = map[uint64]int32{}
+	for i := range d.users {
+		du, err := d.load(int32(i))
+		if err != nil {
+			return err
+		}
+		for _, v := range userKeys(du.user, by) {
+			d.addKey(by, v, int32(i))
+		}
+	}
+	return nil
+}
+
+// read returns the record at idx.
+func (d *dryState) read(idx int32) (id string, version int64, attrs []byte, groups []string, err error) {
 	v := d.users[idx]
 	raw := make([]byte, v.n)
 	if _, err := d.spill.ReadAt(raw, v.off); err != nil {
-		return nil, fmt.Errorf("dry run overlay: %w", err)
+		return "", 0, nil, nil, fmt.Errorf("dry run overlay: %w", err)
+	}
+	return decodeRecord(raw)
+}
+
+// load returns the user at idx as it is now in the overlay.
+func (d *dryState) load(idx int32) (dryUser, error) {
+	id, version, raw, groups, err := d.read(idx)
+	if err != nil {
+		return dryUser{}, err
 	}
 	attrs, err := store.DecodeAttrs(raw)
 	if err != nil {
-		return nil, err
+		return dryUser{}, err
 	}
-	u := &store.User{ID: v.id, Version: v.version}
+	u := &store.User{ID: id, Version: version}
 	if err := u.SetAttrs(attrs); err != nil {
-		return nil, err
+		return dryUser{}, err
 	}
-	return u, nil
+	return dryUser{user: u, groups: groups}, nil
 }
 
-// get returns the overlay's version of a user the run created or changed.
-func (d *dryState) get(id string) (*store.User, error) {
-	if !d.on {
-		return nil, nil
-	}
+// find returns the slot of the user with this id, or -1.
+func (d *dryState) find(id string) (int32, error) {
 	i, ok := d.byID[d.hash(id)]
-	if !ok || d.users[i].id != id {
-		return nil, nil
+	if !ok {
+		return -1, nil
 	}
-	return d.load(i)
+	got, _, _, _, err := d.read(i)
+	if err != nil {
+		return -1, err
+	}
+	if got != id { // a hash collision
+		return -1, nil
+	}
+	return i, nil
 }
 
-// lookup returns the overlay users whose current identifier by equals v.
-func (d *dryState) lookup(by store.UserKey, v string) ([]*store.User, error) {
-	if !d.on || v == "" {
+// get returns the overlay's version of a user the run created or changed
+// (ok false if it has none).
+func (d *dryState) get(id string) (du dryUser, ok bool, err error) {
+	if !d.on {
+		return dryUser{}, false, nil
+	}
+	i, err := d.find(id)
+	if err != nil || i < 0 {
+		return dryUser{}, false, err
+	}
+	du, err = d.load(i)
+	return du, err == nil, err
+}
+
+// lookup returns the overlay users whose current identifier by equals v
+// (need(by) must have been called).
+func (d *dryState) lookup(by store.UserKey, v string) ([]dryUser, error) {
+	if !d.on || v == "" || d.keys[by] == nil {
 		return nil, nil
 	}
 	k := normKey(by, v)
@@ -173,14 +318,14 @@ func (d *dryState) lookup(by store.UserKey, v string) ([]*store.User, error) {
 	if i < 0 {
 		cands = d.multi[[2]uint64{uint64(by), h}]
 	}
-	var out []*store.User
+	var out []dryUser
 	for _, c := range cands {
-		u, err := d.load(c)
+		du, err := d.load(c)
 		if err != nil {
 			return nil, err
 		}
-		if hasKey(u, by, k) { // not a collision, not a stale key
-			out = append(out, u)
+		if hasKey(du.user, by, k) { // not a collision, not a stale key
+			out = append(out, du)
 		}
 	}
 	return out, nil
@@ -188,16 +333,9 @@ func (d *dryState) lookup(by store.UserKey, v string) ([]*store.User, error) {
 
 // hasKey reports whether u's identifier by equals k (normalised).
 func hasKey(u *store.User, by store.UserKey, k string) bool {
-	switch by {
-	case store.ByUserName:
-		return strings.ToLower(u.UserName) == k
-	case store.ByExternalID:
-		return u.ExternalID == k
-	case store.ByEmail:
-		for _, m := range u.Emails {
-			if strings.ToLower(m) == k {
-				return true
-			}
+	for _, v := range userKeys(u, by) {
+		if normKey(by, v) == k {
+			return true
 		}
 	}
 	return false
@@ -207,7 +345,8 @@ func (d *dryState) memberKey(uid, gid string) uint64 {
 	return d.hash(uid + "\x00" + gid)
 }
 
-// isMember reports whether the run added user uid to group gid earlier.
+// isMember reports whether a group assignment run added user uid to group
+// gid earlier.
 func (d *dryState) isMember(uid, gid string) bool {
 	if !d.on {
 		return false

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/scimd/scimd/store"
@@ -179,6 +180,9 @@ type entry struct {
 	changed bool           // changed by this chunk (new or not)
 	virtual bool           // dry run: the overlay's version (created or changed by an earlier chunk)
 	rows    []int          // indexes of results whose effect depends on this entry
+	// dry run: groups earlier chunks added the user to (dryGroups) and
+	// groups this chunk adds it to (added).
+	dryGroups, added []string
 }
 
 type usersChunk struct {
@@ -303,10 +307,10 @@ func (c *usersChunk) load(ops []UserUpsert) error {
 				}
 				en := &entry{user: u}
 				// A dry run sees its own earlier changes of this user.
-				if v, err := c.dry.get(u.ID); err != nil {
+				if du, ok, err := c.dry.get(u.ID); err != nil {
 					return err
-				} else if v != nil {
-					en = &entry{user: v, virtual: true}
+				} else if ok {
+					en = &entry{user: du.user, virtual: true, dryGroups: du.groups}
 				}
 				c.index(en)
 			}
@@ -321,14 +325,17 @@ func (c *usersChunk) load(ops []UserUpsert) error {
 		if by == store.ByID {
 			continue
 		}
+		if err := c.dry.need(by); err != nil {
+			return err
+		}
 		for _, v := range values {
-			us, err := c.dry.lookup(by, v)
+			dus, err := c.dry.lookup(by, v)
 			if err != nil {
 				return err
 			}
-			for _, u := range us {
-				if c.byID[u.ID] == nil {
-					c.index(&entry{user: u, virtual: true})
+			for _, du := range dus {
+				if c.byID[du.user.ID] == nil {
+					c.index(&entry{user: du.user, virtual: true, dryGroups: du.groups})
 				}
 			}
 		}
@@ -373,6 +380,11 @@ func (c *usersChunk) loadGroups(ops []UserUpsert) error {
 		ids = append(ids, id)
 	}
 	c.memberOf = map[string]map[string]bool{}
+	for id, en := range c.byID { // a dry run's earlier additions
+		for _, g := range en.dryGroups {
+			c.memberSet(id)[g] = true
+		}
+	}
 	if len(ids) == 0 {
 		return nil
 	}
@@ -381,13 +393,22 @@ func (c *usersChunk) loadGroups(ops []UserUpsert) error {
 		return err
 	}
 	for uid, rs := range refs {
-		set := map[string]bool{}
+		set := c.memberSet(uid)
 		for _, r := range rs {
 			set[r.GroupID] = true
 		}
-		c.memberOf[uid] = set
 	}
 	return nil
+}
+
+// memberSet returns the set of groups user uid is known to be in.
+func (c *usersChunk) memberSet(uid string) map[string]bool {
+	set := c.memberOf[uid]
+	if set == nil {
+		set = map[string]bool{}
+		c.memberOf[uid] = set
+	}
+	return set
 }
 
 func (c *usersChunk) run(ops []UserUpsert) ([]Result, ChunkInfo, error) {
@@ -590,15 +611,14 @@ func (c *usersChunk) addMemberships(en *entry, groups []*store.Group) int {
 	added := 0
 	uid := en.user.ID
 	for _, g := range groups {
-		set := c.memberOf[uid]
-		if set == nil {
-			set = map[string]bool{}
-			c.memberOf[uid] = set
-		}
-		if set[g.ID] || c.dry.isMember(uid, g.ID) {
+		set := c.memberSet(uid)
+		if set[g.ID] {
 			continue
 		}
 		set[g.ID] = true
+		if c.dry.on {
+			en.added = append(en.added, g.ID)
+		}
 		c.members = append(c.members, store.Member{GroupID: g.ID, Value: uid, Type: store.MemberUser})
 		c.touched[g.ID] = true
 		added++
@@ -621,14 +641,12 @@ func (c *usersChunk) write(results []Result) (ChunkInfo, error) {
 	}
 	if c.dry.on {
 		for _, en := range c.byID {
-			if en.changed {
-				if err := c.dry.remember(en.user, en.isNew); err != nil {
+			if en.changed || len(en.added) > 0 {
+				groups := append(slices.Clip(en.dryGroups), en.added...)
+				if err := c.dry.remember(en.user, groups); err != nil {
 					return info, err
 				}
 			}
-		}
-		for _, m := range c.members {
-			c.dry.addMember(m.Value, m.GroupID)
 		}
 		for _, g := range c.newGroups {
 			c.dry.rememberGroup(g)
