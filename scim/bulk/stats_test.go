@@ -3,6 +3,7 @@ package bulk
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"testing"
 
 	"github.com/scimd/scimd/store"
@@ -18,22 +19,22 @@ type optimizingStore struct {
 func (o *optimizingStore) Optimize(context.Context) error { o.calls++; return nil }
 
 // An import refreshes the planner statistics after 5,000 operations and
-// then each time the count has grown fourfold: 1,000-operation chunks up
-// to 100,000 refresh at 5,000, 20,000 and 80,000.
+// then each time the count has grown eightfold: 1,000-operation chunks up
+// to 1,000,000 refresh at 5,000, 40,000 and 320,000.
 func TestStatsRefreshSchedule(t *testing.T) {
 	st := &optimizingStore{}
 	e := &Engine{Store: st, Log: slog.New(slog.DiscardHandler)}
 	var s statsRefresh
 	var at []int
-	for done := 1000; done <= 100_000; done += 1000 {
+	for done := 1000; done <= 1_000_000; done += 1000 {
 		before := st.calls
 		s.add(t.Context(), e, 1000)
 		if st.calls > before {
 			at = append(at, done)
 		}
 	}
-	want := []int{5000, 20000, 80000}
-	if len(at) != len(want) || at[0] != want[0] || at[1] != want[1] || at[2] != want[2] {
+	want := []int{5000, 40000, 320000}
+	if !slices.Equal(at, want) {
 		t.Errorf("refreshed after %v operations, want %v", at, want)
 	}
 }
