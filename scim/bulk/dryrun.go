@@ -16,7 +16,7 @@ import (
 // created), so that later rows see it exactly as a real run would, without
 // anything being written to the tenant.
 //
-// It is built to stay small for million-row files (about 60 bytes per
+// It is built to stay small for million-row files (about 50 bytes per
 // user in memory). Each user the run created or changed is a record in a
 // temporary spill file: its id, version, attribute JSON and the groups the
 // run added it to; a later version is appended and the user's slot points
@@ -34,10 +34,9 @@ type dryState struct {
 	buf   []byte
 
 	users []vslot
-	byID  map[uint64]int32 // by hash of the id (a collision keeps the first; get checks the id)
-	// keys by store.UserKey (nil: kind not indexed yet); -1: several users
-	keys  [5]map[uint64]int32
-	multi map[[2]uint64][]int32
+	byID  hindex // by hash of the id (hits are checked against the record)
+	// keys by store.UserKey (nil: kind not indexed yet)
+	keys [5]*hindex
 	// mem: memberships the run added to users it did not import (group
 	// assignment files): hash(user id, group id). A user import keeps them
 	// in the user's record instead.
@@ -63,9 +62,7 @@ func newDryState(on bool) *dryState {
 	d := &dryState{on: on}
 	if on {
 		d.seed = maphash.MakeSeed()
-		d.byID = map[uint64]int32{}
-		d.keys[store.ByUserName] = map[uint64]int32{}
-		d.multi = map[[2]uint64][]int32{}
+		d.keys[store.ByUserName] = &hindex{}
 		d.mem = map[uint64]struct{}{}
 		d.group = map[string]*store.Group{}
 	}
@@ -165,7 +162,7 @@ func (d *dryState) remember(u *store.User, groups []string) error {
 	} else {
 		idx = int32(len(d.users))
 		d.users = append(d.users, slot)
-		d.byID[d.hash(u.ID)] = idx
+		d.byID.add(d.hash(u.ID), idx)
 	}
 	d.indexUser(u, idx)
 	return nil
@@ -202,26 +199,8 @@ func (d *dryState) indexUser(u *store.User, idx int32) {
 }
 
 func (d *dryState) addKey(by store.UserKey, v string, idx int32) {
-	if v == "" {
-		return
-	}
-	h := d.hash(normKey(by, v))
-	prev, ok := d.keys[by][h]
-	switch {
-	case !ok:
-		d.keys[by][h] = idx
-	case prev == idx:
-	case prev >= 0:
-		d.keys[by][h] = -1
-		d.multi[[2]uint64{uint64(by), h}] = []int32{prev, idx}
-	default:
-		k := [2]uint64{uint64(by), h}
-		for _, x := range d.multi[k] {
-			if x == idx {
-				return
-			}
-		}
-		d.multi[k] = append(d.multi[k], idx)
+	if v != "" {
+		d.keys[by].add(d.hash(normKey(by, v)), idx)
 	}
 }
 
@@ -232,7 +211,7 @@ func (d *dryState) need(by store.UserKey) error {
 	if !d.on || by == store.ByID || d.keys[by] != nil {
 		return nil
 	}
-	d.keys[by] = map[uint64]int32{}
+	d.keys[by] = &hindex{}
 	for i := range d.users {
 		du, err := d.load(int32(i))
 		if err != nil {
@@ -274,18 +253,20 @@ func (d *dryState) load(idx int32) (dryUser, error) {
 
 // find returns the slot of the user with this id, or -1.
 func (d *dryState) find(id string) (int32, error) {
-	i, ok := d.byID[d.hash(id)]
-	if !ok {
-		return -1, nil
-	}
-	got, _, _, _, err := d.read(i)
+	found := int32(-1)
+	var err error
+	d.byID.get(d.hash(id), func(i int32) bool {
+		var got string
+		if got, _, _, _, err = d.read(i); err != nil || got == id {
+			found = i
+			return false
+		}
+		return true // another id with the same hash half
+	})
 	if err != nil {
 		return -1, err
 	}
-	if got != id { // a hash collision
-		return -1, nil
-	}
-	return i, nil
+	return found, nil
 }
 
 // get returns the overlay's version of a user the run created or changed
@@ -309,15 +290,8 @@ func (d *dryState) lookup(by store.UserKey, v string) ([]dryUser, error) {
 		return nil, nil
 	}
 	k := normKey(by, v)
-	h := d.hash(k)
-	i, ok := d.keys[by][h]
-	if !ok {
-		return nil, nil
-	}
-	cands := []int32{i}
-	if i < 0 {
-		cands = d.multi[[2]uint64{uint64(by), h}]
-	}
+	var cands []int32
+	d.keys[by].get(d.hash(k), func(i int32) bool { cands = append(cands, i); return true })
 	var out []dryUser
 	for _, c := range cands {
 		du, err := d.load(c)
