@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"syscall"
@@ -49,6 +50,18 @@ func TestOpsEndpoints(t *testing.T) {
 			}
 			if !strings.Contains(body, `status="200"`) && !strings.Contains(body, `code="200"`) {
 				t.Errorf("no sample for status 200:\n%s", grepLines(body, "scimd_http_requests_total"))
+			}
+		})
+		// serve's garbage-collector default (cmd/scimd/gc.go), unless the
+		// environment sets GOGC.
+		t.Run("GC target", func(t *testing.T) {
+			want := "go_gc_gogc_percent 200"
+			if v := os.Getenv("GOGC"); v != "" {
+				want = "go_gc_gogc_percent " + v
+			}
+			body := string(s.doToken(t, "", "GET", "/metrics", nil).Body)
+			if !strings.Contains(body, want+"\n") {
+				t.Errorf("/metrics lacks %q:\n%s", want, grepLines(body, "gogc"))
 			}
 		})
 	})

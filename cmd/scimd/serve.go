@@ -20,6 +20,7 @@ import (
 	"github.com/scimd/scimd/internal/password"
 	"github.com/scimd/scimd/schemas"
 	"github.com/scimd/scimd/scim"
+	"github.com/scimd/scimd/scim/bulk"
 	"github.com/scimd/scimd/store/sqlstore"
 )
 
@@ -56,6 +57,7 @@ a bearer token for it once (only its hash is stored).`,
 			if err != nil {
 				return err
 			}
+			tuneGC(os.Getenv)
 			if sf.cpuProfile != "" {
 				stop, err := startCPUProfile(sf.cpuProfile)
 				if err != nil {
@@ -80,7 +82,7 @@ a bearer token for it once (only its hash is stored).`,
 	f.DurationVar(&sf.oauthTokenTTL, "oauth-token-ttl", scim.DefaultOAuthTokenTTL, "lifetime of access tokens issued by POST /oauth2/token (env SCIMD_OAUTH_TOKEN_TTL)")
 	f.Var(&sf.importMax, "import-max-size", "maximum CSV upload size, e.g. 1GiB (env SCIMD_IMPORT_MAX_SIZE)")
 	f.IntVar(&sf.importWorkers, "import-workers", 1, "import jobs run concurrently by this process (env SCIMD_IMPORT_WORKERS)")
-	f.IntVar(&sf.importChunk, "import-chunk", 1000, "rows per import transaction (env SCIMD_IMPORT_CHUNK)")
+	f.IntVar(&sf.importChunk, "import-chunk", bulk.DefaultChunkSize, "rows per import transaction (env SCIMD_IMPORT_CHUNK)")
 	f.DurationVar(&sf.jobRetention, "job-retention", 2*365*24*time.Hour, "how long job records are kept (env SCIMD_JOB_RETENTION)")
 	f.DurationVar(&sf.reportRetention, "report-retention", 7*24*time.Hour, "how long job reports are kept (env SCIMD_REPORT_RETENTION)")
 	f.IntVar(&sf.maxGroupsUser, "max-groups-per-user", 500, "limit of the groups column of one import row (env SCIMD_MAX_GROUPS_PER_USER)")

@@ -11,8 +11,13 @@ import (
 	"github.com/scimd/scimd/store"
 )
 
-// DefaultChunkSize is the number of operations per transaction.
-const DefaultChunkSize = 1000
+// DefaultChunkSize is the number of operations per transaction. Larger
+// chunks spread each transaction's fixed costs (look-ups, checkpoint,
+// commit) over more rows: 2,500 imported ~10 % faster than 1,000 on both
+// databases; 5,000 no faster, with more memory. A chunk holds the SQLite
+// writer (about 0.1 s at 2,500 rows), so API writes during an import wait
+// up to that long.
+const DefaultChunkSize = 2500
 
 // Engine applies operations to a tenant's users and groups.
 type Engine struct {
