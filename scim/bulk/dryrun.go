@@ -33,7 +33,7 @@ type dryState struct {
 	off   int64
 	buf   []byte
 
-	users []vslot
+	users []vslot // outside the Go heap (appendSlot)
 	byID  hindex // by hash of the id (hits are checked against the record)
 	// keys by store.UserKey (nil: kind not indexed yet)
 	keys [5]*hindex
@@ -42,6 +42,17 @@ type dryState struct {
 	// in the user's record instead.
 	mem   map[uint64]struct{}
 	group map[string]*store.Group
+}
+
+// appendSlot appends to the slots, which live outside the Go heap.
+func appendSlot(users []vslot, v vslot) []vslot {
+	if len(users) == cap(users) {
+		grown := allocOffHeap[vslot](max(4096, 2*cap(users)))[:len(users)]
+		copy(grown, users)
+		freeOffHeap(users)
+		users = grown
+	}
+	return append(users, v)
 }
 
 // vslot is where the latest record of an overlay user is in the spill
@@ -69,8 +80,16 @@ func newDryState(on bool) *dryState {
 	return d
 }
 
-// close removes the spill file.
+// close releases the indexes and removes the spill file.
 func (d *dryState) close() {
+	d.byID.free()
+	for _, x := range d.keys {
+		if x != nil {
+			x.free()
+		}
+	}
+	freeOffHeap(d.users)
+	d.users = nil
 	if d.spill != nil {
 		name := d.spill.Name()
 		d.spill.Close()
@@ -161,7 +180,7 @@ func (d *dryState) remember(u *store.User, groups []string) error {
 		d.users[idx] = slot
 	} else {
 		idx = int32(len(d.users))
-		d.users = append(d.users, slot)
+		d.users = appendSlot(d.users, slot)
 		d.byID.add(d.hash(u.ID), idx)
 	}
 	d.indexUser(u, idx)

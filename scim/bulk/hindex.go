@@ -8,7 +8,8 @@ package bulk
 // sharing an identifier) and entries are never removed (a renamed user's
 // old identifier stays; the overlay verifies every hit). The high 32 bits
 // place and check an entry, so a lookup also returns the rare slot of
-// another hash with the same high half: callers verify.
+// another hash with the same high half: callers verify. The table is
+// outside the Go heap (allocOffHeap); free releases it.
 type hindex struct {
 	tab []uint64
 	n   int
@@ -52,9 +53,16 @@ func (x *hindex) get(h uint64, fn func(slot int32) bool) {
 	}
 }
 
+// free releases the table; the index is then empty.
+func (x *hindex) free() {
+	freeOffHeap(x.tab)
+	x.tab, x.n = nil, 0
+}
+
 func (x *hindex) grow() {
 	old := x.tab
-	x.tab = make([]uint64, max(hindexMinSize, 2*len(old)))
+	defer freeOffHeap(old)
+	x.tab = allocOffHeap[uint64](max(hindexMinSize, 2*len(old)))
 	for _, e := range old {
 		if e == 0 {
 			continue

@@ -11,6 +11,7 @@ import (
 // half (which get may return too: the overlay verifies).
 func TestHindex(t *testing.T) {
 	var x hindex
+	defer x.free()
 	want := map[uint64][]int32{}
 	r := rand.New(rand.NewPCG(1, 2))
 	hashes := make([]uint64, 0, 50_000)
