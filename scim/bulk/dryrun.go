@@ -34,7 +34,7 @@ type dryState struct {
 	buf   []byte
 
 	users []vslot // outside the Go heap (appendSlot)
-	byID  hindex // by hash of the id (hits are checked against the record)
+	byID  hindex  // by hash of the id (hits are checked against the record)
 	// keys by store.UserKey (nil: kind not indexed yet)
 	keys [5]*hindex
 	// mem: memberships the run added to users it did not import (group
