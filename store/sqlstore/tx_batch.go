@@ -22,8 +22,6 @@ type insertSpec struct {
 	args    func(i int) []any // the row's values, tenant first
 	id      func(i int) string
 	uniq    func(i int, c constraint, cause error) error
-	// done runs on SQLite after each inserted row (side rows).
-	done func(i int) error
 	// classify (PostgreSQL) names the conflicts of rows not inserted.
 	classify func(failed []int) error
 }
@@ -44,11 +42,6 @@ func (t *tx) insertRows(ctx context.Context, sp insertSpec, items []int, errs ma
 					continue
 				}
 				return nil, err
-			}
-			if sp.done != nil {
-				if err := sp.done(i); err != nil {
-					return nil, err
-				}
 			}
 			ok = append(ok, i)
 		}

@@ -59,28 +59,24 @@ func (t *tx) InsertUsers(ctx context.Context, users []*store.User) error {
 	}
 	if !t.pg {
 		sp.stmt = t.s.stmts.insertUser
-		insEmail := t.stmt(ctx, t.s.stmts.insertEmail)
-		sp.done = func(i int) error {
-			for _, e := range lowerSet(users[i].Emails) {
-				if _, err := rowExec(ctx, insEmail, t.tenant, e, users[i].ID); err != nil {
-					return fmt.Errorf("e-mail: %w", err)
-				}
-			}
-			return nil
-		}
 	}
 	ok, err := t.insertRows(ctx, sp, todo, errs)
 	if err != nil {
 		return fmt.Errorf("insert users: %w", err)
 	}
-	if t.pg {
-		var emails []emailRow
-		for _, i := range ok {
-			emails = emailRows(emails, users[i].ID, lowerSet(users[i].Emails))
+	var emails []emailRow
+	for _, i := range ok {
+		emails = emailRows(emails, users[i].ID, lowerSet(users[i].Emails))
+	}
+	// In key order, consecutive rows land on the same index pages.
+	slices.SortFunc(emails, func(a, b emailRow) int {
+		if c := strings.Compare(a.value, b.value); c != 0 {
+			return c
 		}
-		if err := t.insertEmails(ctx, emails); err != nil {
-			return fmt.Errorf("insert users: %w", err)
-		}
+		return strings.Compare(a.user, b.user)
+	})
+	if err := t.insertEmails(ctx, emails); err != nil {
+		return fmt.Errorf("insert users: %w", err)
 	}
 	return batchErr(errs)
 }
