@@ -28,6 +28,9 @@ type Runner struct {
 	Worker string
 	// Poll is the pause between claim attempts when the queue is empty.
 	Poll time.Duration
+	// Wake, when it receives, ends the pause at once: the process queued
+	// a job (jobs queued by other replicas are seen at the next poll).
+	Wake <-chan struct{}
 	// Heartbeat is the interval between claim refreshes while running.
 	Heartbeat time.Duration
 	// ChunkSize is the number of rows per transaction.
@@ -60,6 +63,7 @@ func (r *Runner) Run(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 				return
+			case <-r.Wake:
 			case <-time.After(poll):
 			}
 			continue

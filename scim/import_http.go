@@ -92,6 +92,10 @@ func (a *API) importFile(c echo.Context, typ string) error {
 	if err := a.store.CreateJob(ctx, &job, io.MultiReader(bytes.NewReader(prefix), limited)); err != nil {
 		return err
 	}
+	select { // this process's runners claim it now, not at their next poll
+	case a.jobQueued <- struct{}{}:
+	default:
+	}
 	rd := a.newRenderer(req, projection{})
 	c.Response().Header().Set("Location", rd.base+"/Jobs/"+job.ID)
 	return a.writeJob(c, http.StatusAccepted, job)

@@ -166,5 +166,6 @@ func (a *API) ImportRunner(worker string, chunkSize int) *bulkcsv.Runner {
 		Log:       a.log,
 		Worker:    worker,
 		ChunkSize: chunkSize,
+		Wake:      a.jobQueued,
 	}
 }

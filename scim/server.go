@@ -126,6 +126,9 @@ type API struct {
 	tokens  *tokenCache
 	metrics *httpMetrics
 	admin   *Admin
+	// jobQueued wakes an idle import runner of this process when an
+	// upload queued a job (buffered 1: one pending wake-up is enough).
+	jobQueued chan struct{}
 	// patchUsers and patchGroups decode PATCH bodies with precise errors
 	// before elimity validates them.
 	patchUsers, patchGroups *resource.PatchDecoder
@@ -180,6 +183,7 @@ func New(cfg Config, d Deps) (*API, error) {
 		},
 		tokens:      newTokenCache(cfg.TokenCacheTTL, d.Now),
 		exportSlots: make(chan struct{}, exportSlotsPerAPI),
+		jobQueued:   make(chan struct{}, 1),
 	}
 	a.admin = &Admin{Store: d.Store, NewID: d.NewID, Now: d.Now, OnRevoke: a.tokens.flush}
 	a.patchUsers, a.patchGroups = resource.NewPatchDecoder(d.Registry.Users), resource.NewPatchDecoder(d.Registry.Groups)

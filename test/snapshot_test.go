@@ -19,6 +19,7 @@ import (
 
 	"github.com/scimd/scimd/internal/password"
 	"github.com/scimd/scimd/internal/testdb"
+	"github.com/scimd/scimd/scim/bulk"
 )
 
 // Tenant snapshots (SPEC §9): GET /scim/v2/.export and
@@ -544,8 +545,8 @@ func runCLIStdin(t *testing.T, file string, args ...string) cliResult {
 }
 
 // TestSnapshotClientGone: a client that disconnects during the restore
-// stops it between two chunks: the committed chunks (1,000 users each)
-// stay, nothing half-done, and the job is recorded failed.
+// stops it between two chunks: the committed chunks (bulk.DefaultChunkSize
+// users each) stay, nothing half-done, and the job is recorded failed.
 func TestSnapshotClientGone(t *testing.T) {
 	forEachDB(t, func(t *testing.T, kind testdb.Kind) {
 		s := startServer(t, serverOpts{kind: kind})
@@ -597,7 +598,7 @@ func TestSnapshotClientGone(t *testing.T) {
 		if got == n {
 			t.Skipf("the import finished before the disconnect was noticed (%d users)", got)
 		}
-		if got%1000 != 0 {
+		if got%bulk.DefaultChunkSize != 0 {
 			t.Errorf("%d users: not a whole number of chunks", got)
 		}
 		if job["status"] != "failed" || !strings.Contains(fmt.Sprint(job["error"]), "client closed") || fmt.Sprint(job["created"]) != fmt.Sprint(got) {
