@@ -16,7 +16,7 @@ import (
 // and concurrent creates, against the real scimd process over loopback,
 // with 8 closed-loop keep-alive clients.
 //
-//	go test ./test -run '^$' -bench 'MixedLoad|CreateUsers' -benchtime 20000x -count 3
+//	go test ./test -run '^$' -bench 'MixedLoad|YardstickLoad|CreateUsers' -benchtime 20000x -count 3
 //	SCIMD_TEST_POSTGRES_DSN=postgres://… go test ./test -run '^$' -bench MixedLoad …
 //	# the yardstick's setup: server on one core, clients on the other
 //	SCIMD_BENCH_SERVER_CPUS=0 taskset -c 1 go test ./test -run '^$' -bench MixedLoad …
