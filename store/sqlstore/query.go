@@ -108,14 +108,12 @@ func (s *Store) selectPage(res sqlfilter.Resource, tenantID int64, q store.Query
 	return query, args, nil
 }
 
-// offsetClause appends OFFSET offset to query. On SQLite it is a
-// parameter, not a literal: the readers' prepared-statement cache is keyed
-// by SQL text, and paging through startIndex values would otherwise
-// prepare a new statement per page and evict the hot ones.
+// offsetClause appends OFFSET offset to query, as a parameter, not a
+// literal: the prepared-statement caches (SQLite's readers', pgx's per
+// connection) are keyed by SQL text, and paging through startIndex values
+// would otherwise prepare a new statement per page (on PostgreSQL one
+// more round trip and a parse per page) and evict the hot ones.
 func (s *Store) offsetClause(query string, args []any, offset int) (string, []any) {
-	if s.pg {
-		return query + " OFFSET " + strconv.Itoa(offset), args
-	}
 	return query + " OFFSET ?", append(args, offset)
 }
 
