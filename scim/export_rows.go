@@ -94,7 +94,11 @@ func (x *groupExporter) writeBatch(ctx context.Context, groups []*store.Group) e
 	for _, g := range groups {
 		x.members = x.members[:0]
 		for _, m := range ms[g.ID] {
-			x.members = append(x.members, m.Value)
+			// SPEC §7: members are the group's user ids; a nested
+			// group is not a user (GET /Groups/{id} shows it).
+			if m.Type == store.MemberUser {
+				x.members = append(x.members, m.Value)
+			}
 		}
 		if err := x.w.Write(g.ID, g.DisplayName, g.ExternalID, x.members); err != nil {
 			return err

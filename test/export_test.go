@@ -413,12 +413,17 @@ func TestExportGroups(t *testing.T) {
 		s.must(t, http.StatusCreated, "POST", "/scim/v2/Groups", map[string]any{
 			"schemas": []string{groupSchema}, "displayName": "Empty", "externalId": "+ext",
 		})
+		// A nested group and a user: members lists user ids only.
+		s.must(t, http.StatusCreated, "POST", "/scim/v2/Groups", map[string]any{
+			"schemas": []string{groupSchema}, "displayName": "Parent",
+			"members": []map[string]any{{"value": gids["Engineering"], "type": "Group"}, {"value": ids["carol"]}},
+		})
 		tab, r := s.exportTable(t, "/scim/v2/Groups/.export")
 		if want := []string{"id", "displayName", "externalId", "members"}; !slices.Equal(tab.Header, want) {
 			t.Fatalf("header %v, want %v", tab.Header, want)
 		}
 		rows := tab.by(t, "displayName")
-		if len(rows) != 4 {
+		if len(rows) != 5 {
 			t.Fatalf("%d groups: %v", len(tab.Rows), tab.Rows)
 		}
 		members := func(names ...string) string {
@@ -434,6 +439,7 @@ func TestExportGroups(t *testing.T) {
 			"'=Admins":    {"id", gids["=Admins"], "members", members("alice")},
 			"Sales;EU":    {"members", members("alice", "carol")},
 			"Empty":       {"members", "", "externalId", "'+ext"},
+			"Parent":      {"members", members("carol")},
 		} {
 			row, ok := rows[name]
 			if !ok {
@@ -446,7 +452,7 @@ func TestExportGroups(t *testing.T) {
 				}
 			}
 		}
-		expectJSON(t, s.exportJob(t, s.Token, r), `{"type":"groups-export","status":"succeeded","total":4,"processed":4}`)
+		expectJSON(t, s.exportJob(t, s.Token, r), `{"type":"groups-export","status":"succeeded","total":5,"processed":5}`)
 
 		raw, _ := s.exportTable(t, "/scim/v2/Groups/.export?raw=true")
 		if _, ok := raw.by(t, "displayName")["=Admins"]; !ok {
