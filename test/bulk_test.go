@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -285,6 +287,30 @@ func jsonOrAbsent(v any) string {
 		return fmt.Sprintf("%q", s)
 	}
 	return `{"$absent":true}`
+}
+
+// TestServeLimitFlags: --bulk-max-operations and --cursor-timeout are
+// advertised by ServiceProviderConfig and enforced; nonsense values stop
+// the server at start with the flag named.
+func TestServeLimitFlags(t *testing.T) {
+	s := startServer(t, serverOpts{kind: testdb.SQLite, extraArgs: []string{"--bulk-max-operations", "2", "--cursor-timeout", "90s"}})
+	expectJSON(t, s.must(t, http.StatusOK, "GET", "/scim/v2/ServiceProviderConfig", nil).JSON(t),
+		`{"bulk":{"supported":true,"maxOperations":2},"pagination":{"cursorTimeout":90}}`)
+	sfx := randomHex(3)
+	ops := make([]map[string]any, 3)
+	for k := range ops {
+		ops[k] = bulkOp("POST", "/Users", fmt.Sprint(k), userBody(fmt.Sprintf("lim%d.%s", k, sfx), nil))
+	}
+	mustSCIMError(t, s.do(t, "POST", "/scim/v2/Bulk", bulkBody(0, ops...)), http.StatusRequestEntityTooLarge, "tooMany")
+	if got := s.bulk(t, bulkBody(0, ops[:2]...)); len(got) != 2 {
+		t.Fatalf("2 operations: %d results", len(got))
+	}
+	for _, bad := range [][]string{{"--bulk-max-operations", "0"}, {"--cursor-timeout", "0s"}, {"--import-chunk", "-5"}} {
+		out, err := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--database", filepath.Join(t.TempDir(), "x.db")}, bad...)...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), bad[0]) {
+			t.Errorf("serve %v: %v, output %q; want a start-up error naming the flag", bad, err, out)
+		}
+	}
 }
 
 // TestBulkPayloadSize: a body over maxPayloadSize is 413 tooMany and runs

@@ -31,6 +31,8 @@ type serveFlags struct {
 	adminToken      string
 	maxBody         byteSize
 	tokenCacheTTL   time.Duration
+	bulkMaxOps      int
+	cursorTimeout   time.Duration
 	oauthTokenTTL   time.Duration
 	shutdownTimeout time.Duration
 	importMax       byteSize
@@ -41,6 +43,27 @@ type serveFlags struct {
 	maxGroupsUser   int
 	maxGroupsFile   int
 	cpuProfile      string // hidden: write a pprof CPU profile until shutdown
+}
+
+// validate rejects flag values that have no meaning (zero or negative
+// sizes and limits), instead of silently falling back to a default.
+func (sf *serveFlags) validate() error {
+	for _, c := range []struct {
+		name string
+		ok   bool
+	}{
+		{"--import-chunk", sf.importChunk > 0},
+		{"--import-workers", sf.importWorkers >= 0},
+		{"--max-groups-per-user", sf.maxGroupsUser > 0},
+		{"--max-groups-per-file", sf.maxGroupsFile > 0},
+		{"--bulk-max-operations", sf.bulkMaxOps > 0},
+		{"--cursor-timeout", sf.cursorTimeout >= time.Second},
+	} {
+		if !c.ok {
+			return fmt.Errorf("%s: value out of range", c.name)
+		}
+	}
+	return nil
 }
 
 func newServeCmd(g *globalFlags) *cobra.Command {
@@ -55,6 +78,9 @@ a bearer token for it once (only its hash is stored).`,
 			ctx := cmd.Context()
 			log, err := logging.New(cmd.ErrOrStderr(), g.logLevel, g.logFormat)
 			if err != nil {
+				return err
+			}
+			if err := sf.validate(); err != nil {
 				return err
 			}
 			tuneGC(os.Getenv)
@@ -80,6 +106,8 @@ a bearer token for it once (only its hash is stored).`,
 	f.Var(&sf.maxBody, "max-body", "maximum SCIM JSON request body and Bulk maxPayloadSize, e.g. 2MiB (env SCIMD_MAX_BODY)")
 	f.DurationVar(&sf.tokenCacheTTL, "token-cache-ttl", 5*time.Second, "how long a verified token is cached (env SCIMD_TOKEN_CACHE_TTL)")
 	f.DurationVar(&sf.oauthTokenTTL, "oauth-token-ttl", scim.DefaultOAuthTokenTTL, "lifetime of access tokens issued by POST /oauth2/token (env SCIMD_OAUTH_TOKEN_TTL)")
+	f.IntVar(&sf.bulkMaxOps, "bulk-max-operations", 1000, "advertised and enforced /Bulk maxOperations (env SCIMD_BULK_MAX_OPERATIONS)")
+	f.DurationVar(&sf.cursorTimeout, "cursor-timeout", time.Hour, "how long a pagination cursor stays valid, advertised as cursorTimeout (env SCIMD_CURSOR_TIMEOUT)")
 	f.Var(&sf.importMax, "import-max-size", "maximum CSV upload size, e.g. 1GiB (env SCIMD_IMPORT_MAX_SIZE)")
 	f.IntVar(&sf.importWorkers, "import-workers", 1, "import jobs run concurrently by this process (env SCIMD_IMPORT_WORKERS)")
 	f.IntVar(&sf.importChunk, "import-chunk", bulk.DefaultChunkSize, "rows per import transaction (env SCIMD_IMPORT_CHUNK)")
@@ -118,14 +146,16 @@ func openServer(ctx context.Context, log *slog.Logger, g *globalFlags, sf *serve
 	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	hasher := password.Hasher{P: password.Default}
 	api, err := scim.New(scim.Config{
-		BaseURL:          sf.baseURL,
-		MaxBodyBytes:     int64(sf.maxBody),
-		AdminToken:       sf.adminToken,
-		TokenCacheTTL:    sf.tokenCacheTTL,
-		OAuthTokenTTL:    sf.oauthTokenTTL,
-		MaxImportBytes:   int64(sf.importMax),
-		MaxGroupsPerUser: sf.maxGroupsUser,
-		MaxGroupsPerFile: sf.maxGroupsFile,
+		BaseURL:           sf.baseURL,
+		MaxBodyBytes:      int64(sf.maxBody),
+		AdminToken:        sf.adminToken,
+		TokenCacheTTL:     sf.tokenCacheTTL,
+		OAuthTokenTTL:     sf.oauthTokenTTL,
+		MaxImportBytes:    int64(sf.importMax),
+		MaxGroupsPerUser:  sf.maxGroupsUser,
+		MaxGroupsPerFile:  sf.maxGroupsFile,
+		BulkMaxOperations: sf.bulkMaxOps,
+		CursorTimeout:     sf.cursorTimeout,
 	}, scim.Deps{
 		Store: st, Registry: reg, Logger: log,
 		Metrics: promReg, Gatherer: promReg,
