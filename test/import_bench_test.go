@@ -102,6 +102,12 @@ const benchGroups = 100
 // writeBenchImportFile writes the benchmark's native import file.
 func writeBenchImportFile(tb testing.TB, path string, n int) {
 	tb.Helper()
+	writeBenchImportRows(tb, path, 0, n)
+}
+
+// writeBenchImportRows writes rows first … first+n-1 of the benchmark file.
+func writeBenchImportRows(tb testing.TB, path string, first, n int) {
+	tb.Helper()
 	f, err := os.Create(path)
 	if err != nil {
 		tb.Fatal(err)
@@ -109,7 +115,7 @@ func writeBenchImportFile(tb testing.TB, path string, n int) {
 	w := bufio.NewWriterSize(f, 1<<20)
 	w.WriteString("userName,name.givenName,name.familyName,emails[0].value,emails[0].type,emails[0].primary," +
 		"emails[1].value,emails[1].type,phoneNumbers[0].value,phoneNumbers[0].type,active," + entSchema + ":department,groups\n")
-	for i := 0; i < n; i++ {
+	for i := first; i < first+n; i++ {
 		fmt.Fprintf(w, "user%07d@example.com,Given%d,Family%d,user%07d@example.com,work,true,u%07d@home.example.org,home,+49 30 %d,work,%t,Dept %d,Group %03d;Group %03d;Group %03d\n",
 			i, i, i, i, i, 1000000+i, i%10 != 0, i%20, i%benchGroups, (i*7+1)%benchGroups, (i*13+2)%benchGroups)
 	}
@@ -180,50 +186,19 @@ func runBenchImport(b *testing.B, kind testdb.Kind, file string, n int, dry bool
 	defer s.stop()
 	s.resetPeakRSS()
 	cpu0 := s.impCPUTime()
-	f, err := os.Open(file)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	st, _ := f.Stat()
 	params := "groups=create"
 	if dry {
 		params += "&dryRun=true"
 	}
-	req, err := http.NewRequest("POST", s.URL+"/scim/v2/Users/.import?"+params, f)
-	if err != nil {
-		b.Fatal(err)
-	}
-	req.ContentLength = st.Size()
-	req.Header.Set("Authorization", "Bearer "+s.Token)
-	req.Header.Set("Content-Type", "text/csv")
 	start := time.Now()
-	r, err := s.send(b, req, 30*time.Minute)
+	id := uploadBenchImport(b, s, file, params)
 	upload := time.Since(start)
-	if err != nil || r.Status != http.StatusAccepted {
-		b.Fatalf("upload: %v %v %.300s", err, r, r.Body)
-	}
-	var j struct {
-		ID string `json:"id"`
-	}
-	_ = json.Unmarshal(r.Body, &j)
-	var done *importJob
-	for {
-		done = s.impGetJob(b, j.ID)
-		if done.finished() {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	done := waitBenchImport(b, s, id, nil)
 	rss, cpu := s.peakRSS(), s.impCPUTime()-cpu0
 	if done.Status != "succeeded" || done.Created != int64(n) || done.Failed != 0 || done.MembershipsAdded != int64(3*n) || done.DryRun != dry {
 		b.Fatalf("job (dry run %v): %s %q %s", dry, done.Status, done.Error, done.counts())
 	}
-	created, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(done.raw["createdAt"]))
-	finished, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(done.raw["finishedAt"]))
-	if created.IsZero() || finished.IsZero() {
-		b.Fatalf("job without createdAt/finishedAt: %v", done.raw)
-	}
+	job := jobDuration(b, done)
 	if !dry {
 		if got := s.impUserCount(b); got != n {
 			b.Fatalf("%d users after the import, want %d", got, n)
@@ -234,7 +209,63 @@ func runBenchImport(b *testing.B, kind testdb.Kind, file string, n int, dry bool
 	} else if got := s.impUserCount(b); got != 0 {
 		b.Fatalf("%d users after a dry run", got)
 	}
-	return benchImportRun{upload: upload, job: finished.Sub(created), rss: rss, cpu: cpu}
+	return benchImportRun{upload: upload, job: job, rss: rss, cpu: cpu}
+}
+
+// jobDuration is a finished job's createdAt → finishedAt.
+func jobDuration(b *testing.B, j *importJob) time.Duration {
+	b.Helper()
+	created, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(j.raw["createdAt"]))
+	finished, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(j.raw["finishedAt"]))
+	if created.IsZero() || finished.IsZero() {
+		b.Fatalf("job without createdAt/finishedAt: %v", j.raw)
+	}
+	return finished.Sub(created)
+}
+
+// uploadBenchImport uploads file to POST /Users/.import?params and
+// returns the job id.
+func uploadBenchImport(b *testing.B, s *server, file, params string) string {
+	b.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	req, err := http.NewRequest("POST", s.URL+"/scim/v2/Users/.import?"+params, f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.ContentLength = st.Size()
+	req.Header.Set("Authorization", "Bearer "+s.Token)
+	req.Header.Set("Content-Type", "text/csv")
+	r, err := s.send(b, req, 30*time.Minute)
+	if err != nil || r.Status != http.StatusAccepted {
+		b.Fatalf("upload: %v %v %.300s", err, r, r.Body)
+	}
+	var j struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(r.Body, &j)
+	return j.ID
+}
+
+// waitBenchImport polls job id until it finishes; while it runs, between
+// polls, it calls during (if not nil).
+func waitBenchImport(b *testing.B, s *server, id string, during func()) *importJob {
+	b.Helper()
+	for {
+		done := s.impGetJob(b, id)
+		if done.finished() {
+			return done
+		}
+		if during != nil {
+			during()
+		} else {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 }
 
 // benchBareBatch is how many bare rows are built (untimed) between timed

@@ -118,25 +118,7 @@ func yardstickIDs(b *testing.B, s *server) []string {
 // each operation alone ("filter", "get", "list", "patch"). ids[i] is the
 // id of user loadUserName(i).
 func runMixedLoad(b *testing.B, s *server, clients []*loadClient, ids []string) {
-	filterURLs := make([]string, len(ids))
-	for i := range ids {
-		filterURLs[i] = userNameFilterURL(loadUserName(i))
-	}
-	patch := [2]string{patchActiveBody(false), patchActiveBody(true)}
-	mixed := func(r *rand.Rand) loadRequest {
-		i := r.IntN(len(ids))
-		switch p := r.IntN(100); {
-		case p < 40:
-			return loadRequest{op: "filter", method: "GET", path: filterURLs[i]}
-		case p < 70:
-			return loadRequest{op: "get", method: "GET", path: "/scim/v2/Users/" + ids[i]}
-		case p < 80:
-			start := 1 + r.IntN(len(ids)-99)
-			return loadRequest{op: "list", method: "GET", path: "/scim/v2/Users?count=100&startIndex=" + strconv.Itoa(start)}
-		default:
-			return loadRequest{op: "patch", method: "PATCH", path: "/scim/v2/Users/" + ids[i], body: patch[r.IntN(2)]}
-		}
-	}
+	mixed := mixedRequests(ids)
 	only := func(op string) func(r *rand.Rand) loadRequest {
 		return func(r *rand.Rand) loadRequest {
 			for {
@@ -158,6 +140,30 @@ func runMixedLoad(b *testing.B, s *server, clients []*loadClient, ids []string) 
 			res.report(b, "req/s", op)
 			b.ReportMetric(res.pct(op, 50), op+"-p50-ms")
 		})
+	}
+}
+
+// mixedRequests returns the generator of the perf-limits.md mix over the
+// users ids (ids[i] is the id of loadUserName(i)).
+func mixedRequests(ids []string) func(r *rand.Rand) loadRequest {
+	filterURLs := make([]string, len(ids))
+	for i := range ids {
+		filterURLs[i] = userNameFilterURL(loadUserName(i))
+	}
+	patch := [2]string{patchActiveBody(false), patchActiveBody(true)}
+	return func(r *rand.Rand) loadRequest {
+		i := r.IntN(len(ids))
+		switch p := r.IntN(100); {
+		case p < 40:
+			return loadRequest{op: "filter", method: "GET", path: filterURLs[i]}
+		case p < 70:
+			return loadRequest{op: "get", method: "GET", path: "/scim/v2/Users/" + ids[i]}
+		case p < 80:
+			start := 1 + r.IntN(len(ids)-99)
+			return loadRequest{op: "list", method: "GET", path: "/scim/v2/Users?count=100&startIndex=" + strconv.Itoa(start)}
+		default:
+			return loadRequest{op: "patch", method: "PATCH", path: "/scim/v2/Users/" + ids[i], body: patch[r.IntN(2)]}
+		}
 	}
 }
 

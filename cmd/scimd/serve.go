@@ -45,6 +45,25 @@ type serveFlags struct {
 	cpuProfile      string // hidden: write a pprof CPU profile until shutdown
 }
 
+// sqliteImportChunk is the default import chunk on SQLite. Its one writer
+// is held for a whole chunk, so API writes during an import wait for the
+// chunk in progress: with 1,000 rows a PATCH's p99 during a 100k-row
+// import was ~0.1 s, with 2,500 rows ~0.25 s, for 6 % more import speed
+// (BenchmarkImportWhileServing). PostgreSQL locks rows, not the database,
+// and takes bulk.DefaultChunkSize.
+const sqliteImportChunk = 1000
+
+// importChunk resolves --import-chunk (0: the database's default).
+func importChunk(flag int, dialect string) int {
+	switch {
+	case flag > 0:
+		return flag
+	case dialect == sqlstore.DialectSQLite:
+		return sqliteImportChunk
+	}
+	return bulk.DefaultChunkSize
+}
+
 // validate rejects flag values that have no meaning (zero or negative
 // sizes and limits), instead of silently falling back to a default.
 func (sf *serveFlags) validate() error {
@@ -52,7 +71,7 @@ func (sf *serveFlags) validate() error {
 		name string
 		ok   bool
 	}{
-		{"--import-chunk", sf.importChunk > 0},
+		{"--import-chunk", sf.importChunk >= 0},
 		{"--import-workers", sf.importWorkers >= 0},
 		{"--max-groups-per-user", sf.maxGroupsUser > 0},
 		{"--max-groups-per-file", sf.maxGroupsFile > 0},
@@ -110,7 +129,7 @@ a bearer token for it once (only its hash is stored).`,
 	f.DurationVar(&sf.cursorTimeout, "cursor-timeout", time.Hour, "how long a pagination cursor stays valid, advertised as cursorTimeout (env SCIMD_CURSOR_TIMEOUT)")
 	f.Var(&sf.importMax, "import-max-size", "maximum CSV upload size, e.g. 1GiB (env SCIMD_IMPORT_MAX_SIZE)")
 	f.IntVar(&sf.importWorkers, "import-workers", 1, "import jobs run concurrently by this process (env SCIMD_IMPORT_WORKERS)")
-	f.IntVar(&sf.importChunk, "import-chunk", bulk.DefaultChunkSize, "rows per import transaction (env SCIMD_IMPORT_CHUNK)")
+	f.IntVar(&sf.importChunk, "import-chunk", 0, "rows per import transaction; 0: 1000 on SQLite, 2500 on PostgreSQL (env SCIMD_IMPORT_CHUNK)")
 	f.DurationVar(&sf.jobRetention, "job-retention", 2*365*24*time.Hour, "how long job records are kept (env SCIMD_JOB_RETENTION)")
 	f.DurationVar(&sf.reportRetention, "report-retention", 7*24*time.Hour, "how long job reports are kept (env SCIMD_REPORT_RETENTION)")
 	f.IntVar(&sf.maxGroupsUser, "max-groups-per-user", 500, "limit of the groups column of one import row (env SCIMD_MAX_GROUPS_PER_USER)")
@@ -234,7 +253,7 @@ func (s *server) run(ctx context.Context) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	for i := range s.flags.importWorkers {
-		r := s.api.ImportRunner(workerID(i), s.flags.importChunk)
+		r := s.api.ImportRunner(workerID(i), importChunk(s.flags.importChunk, s.store.Dialect()))
 		wg.Add(1)
 		go func() { defer wg.Done(); r.Run(bg) }()
 	}
