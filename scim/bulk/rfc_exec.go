@@ -209,7 +209,7 @@ func (x *run) user(i int) (int, string, int64, error) {
 		}
 		return http.StatusOK, out.ID, out.Version, nil
 	default: // DELETE
-		err := x.tx(func(tx store.Tx) error {
+		return x.delete(i, func(tx store.Tx) error {
 			if x.ops[i].Version != "" {
 				if _, err := x.lockUser(tx, i); err != nil {
 					return err
@@ -217,28 +217,41 @@ func (x *run) user(i int) (int, string, int64, error) {
 			}
 			return single(tx.DeleteUsers(ctx, []string{p.id}))
 		})
-		if err != nil {
-			return 0, "", 0, err
-		}
-		return http.StatusNoContent, p.id, 0, nil
 	}
+}
+
+// delete runs operation i's DELETE transaction.
+func (x *run) delete(i int, fn func(tx store.Tx) error) (int, string, int64, error) {
+	if err := x.tx(fn); err != nil {
+		return 0, "", 0, err
+	}
+	return http.StatusNoContent, x.plans[i].id, 0, nil
 }
 
 // lockUser reads operation i's user for update and checks its version.
 func (x *run) lockUser(tx store.Tx, i int) (*store.User, error) {
+	return lockOne(x, i, func(id string) (map[string][]*store.User, error) {
+		return tx.UsersBy(x.ctx, store.ByID, []string{id})
+	}, func(u *store.User) int64 { return u.Version })
+}
+
+// lockOne reads operation i's resource for update through get and checks
+// its version (the operation's If-Match).
+func lockOne[T any](x *run, i int, get func(id string) (map[string][]T, error), version func(T) int64) (T, error) {
+	var zero T
 	p := &x.plans[i]
-	m, err := tx.UsersBy(x.ctx, store.ByID, []string{p.id})
+	m, err := get(p.id)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	us := m[p.id]
-	if len(us) == 0 {
-		return nil, errNotFound(p.kind, p.id)
+	found := m[p.id]
+	if len(found) == 0 {
+		return zero, errNotFound(p.kind, p.id)
 	}
-	if err := checkVersion(x.ops[i].Version, us[0].Version); err != nil {
-		return nil, err
+	if err := checkVersion(x.ops[i].Version, version(found[0])); err != nil {
+		return zero, err
 	}
-	return us[0], nil
+	return found[0], nil
 }
 
 // group runs a Group operation.
@@ -338,7 +351,7 @@ func (x *run) group(i int) (int, string, int64, error) {
 		}
 		return http.StatusOK, out.ID, out.Version, nil
 	default: // DELETE
-		err := x.tx(func(tx store.Tx) error {
+		return x.delete(i, func(tx store.Tx) error {
 			if x.ops[i].Version != "" {
 				if _, err := x.lockGroup(tx, i); err != nil {
 					return err
@@ -346,28 +359,14 @@ func (x *run) group(i int) (int, string, int64, error) {
 			}
 			return single(tx.DeleteGroups(ctx, []string{p.id}))
 		})
-		if err != nil {
-			return 0, "", 0, err
-		}
-		return http.StatusNoContent, p.id, 0, nil
 	}
 }
 
 // lockGroup reads operation i's group for update and checks its version.
 func (x *run) lockGroup(tx store.Tx, i int) (*store.Group, error) {
-	p := &x.plans[i]
-	m, err := tx.GroupsBy(x.ctx, false, []string{p.id})
-	if err != nil {
-		return nil, err
-	}
-	gs := m[p.id]
-	if len(gs) == 0 {
-		return nil, errNotFound(p.kind, p.id)
-	}
-	if err := checkVersion(x.ops[i].Version, gs[0].Version); err != nil {
-		return nil, err
-	}
-	return gs[0], nil
+	return lockOne(x, i, func(id string) (map[string][]*store.Group, error) {
+		return tx.GroupsBy(x.ctx, false, []string{id})
+	}, func(g *store.Group) int64 { return g.Version })
 }
 
 // checkVersion applies an operation's version like If-Match: a list of
