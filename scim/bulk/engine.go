@@ -120,7 +120,11 @@ func (e *Engine) runChunk(ctx context.Context, tenantID int64, sink Sink,
 		results []Result
 		info    ChunkInfo
 	)
-	err := e.Store.Tx(ctx, tenantID, func(tx store.Tx) error {
+	txCtx := ctx
+	if sink != nil { // a job's chunk: API writes go first (store.Background)
+		txCtx = store.Background(ctx)
+	}
+	err := e.Store.Tx(txCtx, tenantID, func(tx store.Tx) error {
 		var err error
 		results, info, err = process(tx)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/driver/postgres"
@@ -71,9 +72,12 @@ type Store struct {
 	reader  *gorm.DB // SQLite: the reader pool; PostgreSQL: == writer
 	stmts   *sqliteStmts
 	ckpt    *checkpointer // SQLite: background WAL checkpoints
-	tr      sqlfilter.Translator
-	log     *slog.Logger
-	now     func() time.Time
+	// waitingWriters counts interactive SQLite transactions waiting for
+	// the writer (writerTurn).
+	waitingWriters atomic.Int64
+	tr             sqlfilter.Translator
+	log            *slog.Logger
+	now            func() time.Time
 	// reportRetention: see Config.ReportRetention.
 	reportRetention time.Duration
 }

@@ -44,7 +44,9 @@ var (
 // back and is returned as is.
 func (s *Store) Tx(ctx context.Context, tenantID int64, fn func(tx store.Tx) error) error {
 	if !s.pg {
+		fn, release := s.writerTurn(ctx, fn)
 		err := s.runTx(ctx, s.writer.WithContext(ctx), nil, tenantID, fn)
+		release()
 		if perr := s.stmts.other.preparePending(context.WithoutCancel(ctx)); perr != nil {
 			s.log.Warn("sqlstore: prepare statement", "err", perr)
 		}
