@@ -67,13 +67,11 @@ type restoreGroups struct {
 	opts     RestoreOptions
 	ids      IDMap // committed mappings of earlier chunks (read only)
 
-	byID     map[string]*store.Group
-	byName   map[string]*store.Group // lower-cased displayName
-	taken    map[string]bool
+	// groups by id and lower-cased displayName, targets taken, mappings
+	restoreIndex[*store.Group]
 	current  map[string][]store.Member // members of existing groups (MatchUpdate)
 	ins, upd []*store.Group
 	fills    []groupFill
-	maps     map[string]string
 	deferred []restoreDeferral
 }
 
@@ -95,8 +93,7 @@ func (c *restoreGroups) resolve(id string) string {
 // load fetches the groups the chunk may match (one query by id, one by
 // displayName) and, under MatchUpdate, their members.
 func (c *restoreGroups) load(ops []RestoreGroup) error {
-	c.byID, c.byName = map[string]*store.Group{}, map[string]*store.Group{}
-	c.taken, c.maps = map[string]bool{}, map[string]string{}
+	c.restoreIndex = newRestoreIndex[*store.Group]()
 	var ids, names []string
 	for i := range ops {
 		if ops[i].ID != "" {
@@ -161,18 +158,12 @@ func (c *restoreGroups) run(ops []RestoreGroup) ([]Result, error) {
 func (c *restoreGroups) apply(op *RestoreGroup, idx int) Result {
 	name := op.displayName()
 	fail := func(err error) Result { r := failed(op.Row, name, err); r.ID = op.ID; return r }
-	if op.ID == "" {
-		return fail(rowErrorf("the record has no id"))
+	target, create, settled := c.decide(groupRestore, c.opts, op.Row, op.ID, name,
+		func(g *store.Group) string { return g.ID }, func(g *store.Group) string { return g.DisplayName }, fail)
+	if settled != nil {
+		return *settled
 	}
-	if c.taken[op.ID] {
-		return fail(rowErrorf("id %s: an earlier record of this snapshot has the same id or was matched with the same group", op.ID))
-	}
-	mi := c.byID[op.ID]
-	mn := c.byName[strings.ToLower(name)]
-	if mn == mi {
-		mn = nil
-	}
-	if mi == nil && mn == nil {
+	if create {
 		attrs := op.Attrs
 		if op.Prepared != nil {
 			attrs = nil // insert the prepared group as is
@@ -182,28 +173,9 @@ func (c *restoreGroups) apply(op *RestoreGroup, idx int) Result {
 			return fail(err)
 		}
 		c.ins = append(c.ins, g)
-		c.index(nil, g)
+		c.index(nil, "", g, g.ID, g.DisplayName)
 		c.fills = append(c.fills, groupFill{res: idx, groupID: g.ID, members: op.Members})
 		return Result{Row: op.Row, Outcome: Created, ID: g.ID, UserName: g.DisplayName}
-	}
-	target, by := mi, "id"
-	if target == nil {
-		target, by = mn, "displayName"
-	}
-	if c.taken[target.ID] {
-		return fail(rowErrorf("matches group %s by %s, which an earlier record of this snapshot was already restored into", target.ID, by))
-	}
-	switch c.opts.OnMatch {
-	case MatchFail:
-		return fail(conflictError(Conflict{Row: op.Row, Resource: "Group", ID: op.ID, Name: name, By: by, ExistingID: target.ID}))
-	case MatchIgnore:
-		if target.ID != op.ID {
-			c.maps[op.ID] = target.ID
-		}
-		return Result{Row: op.Row, Outcome: Skipped, ID: target.ID, UserName: target.DisplayName}
-	}
-	if mi != nil && mn != nil {
-		return fail(&store.UniquenessError{Attr: "displayName", Value: name})
 	}
 	attrs, err := op.attrs()
 	if err != nil {
@@ -213,10 +185,7 @@ func (c *restoreGroups) apply(op *RestoreGroup, idx int) Result {
 	if err != nil {
 		return fail(err)
 	}
-	if target.ID != op.ID {
-		c.maps[op.ID] = target.ID
-	}
-	c.taken[target.ID] = true
+	c.restoreInto(op.ID, target.ID)
 	stored, err := target.AttrMap()
 	if err != nil {
 		return fail(err)
@@ -226,7 +195,7 @@ func (c *restoreGroups) apply(op *RestoreGroup, idx int) Result {
 	}
 	ng.Version, ng.Created = target.Version, target.Created
 	c.upd = append(c.upd, ng)
-	c.index(target, ng)
+	c.index(target, target.DisplayName, ng, ng.ID, ng.DisplayName)
 	c.fills = append(c.fills, groupFill{res: idx, groupID: ng.ID, replace: true, members: op.Members})
 	return Result{Row: op.Row, Outcome: Updated, ID: ng.ID, UserName: ng.DisplayName}
 }
@@ -251,15 +220,6 @@ func (c *restoreGroups) sameMembers(groupID string, members []RestoreMember) boo
 		}
 	}
 	return true
-}
-
-func (c *restoreGroups) index(old, g *store.Group) {
-	if old != nil && c.byName[strings.ToLower(old.DisplayName)] == old {
-		delete(c.byName, strings.ToLower(old.DisplayName))
-	}
-	c.byID[g.ID] = g
-	c.byName[strings.ToLower(g.DisplayName)] = g
-	c.taken[g.ID] = true
 }
 
 // write inserts and updates the chunk's groups (not their members).

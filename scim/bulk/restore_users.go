@@ -53,19 +53,18 @@ type restoreUsers struct {
 	tx   store.Tx
 	opts RestoreOptions
 
-	byID   map[string]*store.User
-	byName map[string]*store.User // lower-cased userName → user, as the chunk leaves them
-	taken  map[string]bool        // target ids this chunk created or overwrote
-	ins    []*store.User
-	upd    []*store.User
-	maps   map[string]string // snapshot id → target id, committed with the chunk
+	// users by id and lower-cased userName as the chunk leaves them, the
+	// target ids it created or overwrote, and the snapshot id → target id
+	// mappings committed with it
+	restoreIndex[*store.User]
+	ins []*store.User
+	upd []*store.User
 }
 
 // load fetches the users the chunk may match: one query by id, one by
 // userName.
 func (c *restoreUsers) load(ops []RestoreUser) error {
-	c.byID, c.byName = map[string]*store.User{}, map[string]*store.User{}
-	c.taken, c.maps = map[string]bool{}, map[string]string{}
+	c.restoreIndex = newRestoreIndex[*store.User]()
 	ids := make([]string, 0, len(ops))
 	names := make([]string, 0, len(ops))
 	for i := range ops {
@@ -119,18 +118,12 @@ func (c *restoreUsers) run(ops []RestoreUser) ([]Result, error) {
 func (c *restoreUsers) apply(op *RestoreUser) Result {
 	un := op.userName()
 	fail := func(err error) Result { r := failed(op.Row, un, err); r.ID = op.ID; return r }
-	if op.ID == "" {
-		return fail(rowErrorf("the record has no id"))
+	target, create, settled := c.decide(userRestore, c.opts, op.Row, op.ID, un,
+		func(u *store.User) string { return u.ID }, func(u *store.User) string { return u.UserName }, fail)
+	if settled != nil {
+		return *settled
 	}
-	if c.taken[op.ID] {
-		return fail(rowErrorf("id %s: an earlier record of this snapshot has the same id or was matched with the same user", op.ID))
-	}
-	mi := c.byID[op.ID]
-	mn := c.byName[strings.ToLower(un)]
-	if mn == mi {
-		mn = nil
-	}
-	if mi == nil && mn == nil {
+	if create {
 		attrs := op.Attrs
 		if op.Prepared != nil {
 			attrs = nil // insert the prepared user as is
@@ -140,27 +133,8 @@ func (c *restoreUsers) apply(op *RestoreUser) Result {
 			return fail(err)
 		}
 		c.ins = append(c.ins, u)
-		c.index(nil, u)
+		c.index(nil, "", u, u.ID, u.UserName)
 		return Result{Row: op.Row, Outcome: Created, ID: u.ID, UserName: u.UserName}
-	}
-	target, by := mi, "id"
-	if target == nil {
-		target, by = mn, "userName"
-	}
-	if c.taken[target.ID] {
-		return fail(rowErrorf("matches user %s by %s, which an earlier record of this snapshot was already restored into", target.ID, by))
-	}
-	switch c.opts.OnMatch {
-	case MatchFail:
-		return fail(conflictError(Conflict{Row: op.Row, Resource: "User", ID: op.ID, Name: un, By: by, ExistingID: target.ID}))
-	case MatchIgnore:
-		if target.ID != op.ID {
-			c.maps[op.ID] = target.ID
-		}
-		return Result{Row: op.Row, Outcome: Skipped, ID: target.ID, UserName: target.UserName}
-	}
-	if mi != nil && mn != nil {
-		return fail(&store.UniquenessError{Attr: "userName", Value: un})
 	}
 	attrs, err := op.attrs()
 	if err != nil {
@@ -170,10 +144,7 @@ func (c *restoreUsers) apply(op *RestoreUser) Result {
 	if err != nil {
 		return fail(err)
 	}
-	if target.ID != op.ID {
-		c.maps[op.ID] = target.ID
-	}
-	c.taken[target.ID] = true
+	c.restoreInto(op.ID, target.ID)
 	stored, err := target.AttrMap()
 	if err != nil {
 		return fail(err)
@@ -183,18 +154,8 @@ func (c *restoreUsers) apply(op *RestoreUser) Result {
 	}
 	nu.Version, nu.Created = target.Version, target.Created // UpdateUsers checks the version read
 	c.upd = append(c.upd, nu)
-	c.index(target, nu)
+	c.index(target, target.UserName, nu, nu.ID, nu.UserName)
 	return Result{Row: op.Row, Outcome: Updated, ID: nu.ID, UserName: nu.UserName}
-}
-
-// index records u (replacing old) in the chunk's view of the tenant.
-func (c *restoreUsers) index(old, u *store.User) {
-	if old != nil && c.byName[strings.ToLower(old.UserName)] == old {
-		delete(c.byName, strings.ToLower(old.UserName))
-	}
-	c.byID[u.ID] = u
-	c.byName[strings.ToLower(u.UserName)] = u
-	c.taken[u.ID] = true
 }
 
 // keepUserUUID returns attrs with the SAP userUuid of target, when it has
