@@ -18,15 +18,7 @@ import (
 func TestBackgroundCheckpoint(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "ckpt.db")
-	s, err := Open(ctx, Config{DSN: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ten, err := s.CreateTenant(ctx, "ckpt")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, ten := openSQLiteTenant(t, path)
 	before := fileSize(t, path)
 	users := make([]*store.User, 500)
 	for i := range users {
@@ -51,6 +43,22 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
+}
+
+// openSQLiteTenant opens a SQLite store at path (closed when the test
+// ends) with one tenant.
+func openSQLiteTenant(t *testing.T, path string) (*Store, store.Tenant) {
+	t.Helper()
+	s, err := Open(context.Background(), Config{DSN: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ten, err := s.CreateTenant(context.Background(), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, ten
 }
 
 func fileSize(t *testing.T, path string) int64 {

@@ -15,15 +15,7 @@ import (
 // once it runs, and also when it fails before running.
 func TestWriterTurn(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, Config{DSN: filepath.Join(t.TempDir(), "turn.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ten, err := s.CreateTenant(ctx, "turn")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, ten := openSQLiteTenant(t, filepath.Join(t.TempDir(), "turn.db"))
 	noop := func(store.Tx) error { return nil }
 
 	// An interactive writer is waiting (simulated): the background
